@@ -1,0 +1,36 @@
+"""bgfetch: the Background Fetch spec, executable, on trio + h11.
+
+async with bgfetch.open_user_agent(network=net) as ua:
+    window = await ua.open_window("https://example.test/")
+    ...
+"""
+
+from bgfetch.errors import (
+    AbortError,
+    DOMException,
+    InvalidStateError,
+    NotAllowedError,
+    QuotaExceededError,
+)
+from bgfetch.fetch import Headers, Request, Response
+from bgfetch.net.virtual import VirtualNetwork
+from bgfetch.sw import ExtendableEvent, ServiceWorker
+from bgfetch.useragent import UserAgent, open_user_agent
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AbortError",
+    "DOMException",
+    "ExtendableEvent",
+    "Headers",
+    "InvalidStateError",
+    "NotAllowedError",
+    "QuotaExceededError",
+    "Request",
+    "Response",
+    "ServiceWorker",
+    "UserAgent",
+    "VirtualNetwork",
+    "open_user_agent",
+]

@@ -1,0 +1,448 @@
+"""The API (#api): BackgroundFetchManager, BackgroundFetchRegistration and the events.
+
+Names are the IDL's in snake_case; methods returning a promise are ``async``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import trio
+
+from bgfetch.editions.current.concepts import (
+    BackgroundFetch,
+    BackgroundFetchResponse,
+    does_not_contain_background_fetch,
+    registration_extension,
+)
+from bgfetch.editions.current.concepts import (
+    BackgroundFetchRecord as RecordConcept,
+)
+from bgfetch.editions.current.display import display
+from bgfetch.editions.current.instances import get_a_background_fetch_registration_instance
+from bgfetch.editions.current.perform import perform_a_background_fetch
+from bgfetch.editions.current.records import (
+    BackgroundFetchRecord,
+    create_record_objects,
+    request_matches_cached_item,
+)
+from bgfetch.errors import InvalidStateError, NotAllowedError, QuotaExceededError
+from bgfetch.fetch.request import Request, RequestInfo
+from bgfetch.infra import EventTarget, ParallelQueue, Promise
+from bgfetch.store.base import StorageFull
+from bgfetch.sw.environment import Environment
+from bgfetch.sw.events import Event, ExtendableEvent
+from bgfetch.sw.registration import ServiceWorkerRegistration
+
+RESULTS = ("", "success", "failure")
+FAILURE_REASONS = (
+    "",
+    "aborted",
+    "bad-status",
+    "fetch-error",
+    "quota-exceeded",
+    "download-total-exceeded",
+)
+
+
+class BackgroundFetchManager:
+    """BackgroundFetchManager (#background-fetch-manager), one per registration per realm."""
+
+    def __init__(self, registration_object: ServiceWorkerRegistration) -> None:
+        # The service worker registration (the concept) and this object's realm.
+        self.registration = registration_object.registration
+        self.environment: Environment = registration_object.environment
+        # BackgroundFetchRegistration instances: background fetch -> instance.
+        self.instances: dict[BackgroundFetch, BackgroundFetchRegistration] = {}
+
+    async def fetch(
+        self,
+        id: str,
+        requests: RequestInfo | Iterable[RequestInfo],
+        *,
+        download_total: int = 0,
+        title: str | None = None,
+        icons: list[Any] | None = None,
+    ) -> BackgroundFetchRegistration:
+        """#background-fetch-manager-fetch"""
+        if not isinstance(id, str):
+            raise TypeError(f"a background fetch id is a string, not {id!r}")
+        if not isinstance(download_total, int) or download_total < 0:
+            raise TypeError(f"downloadTotal must be a non-negative integer, not {download_total!r}")
+        env = self.environment
+        ua = env.user_agent
+        # 1. Let registration be this's service worker registration.
+        registration = self.registration
+        # 2. Let records be a new list.
+        records: list[RecordConcept] = []
+        # 3. Let uploadTotal be 0.
+        upload_total = 0
+        # 4. If requests is a RequestInfo, set requests to « requests ».
+        if isinstance(requests, str | Request):
+            requests = [requests]
+        requests = list(requests)
+        # 5. If requests is empty, then return a promise rejected with a TypeError.
+        if not requests:
+            raise TypeError(f"background fetch {id!r}: at least one request must be given")
+        # 6. For each request of requests:
+        for request in requests:
+            # 6.1. Let internalRequest be the request of invoking the Request constructor
+            # with request.  If this throws an exception, return a promise rejected with it.
+            internal_request = Request(request, base_url=env.api_base_url).request
+            # 6.2. If internalRequest's mode is "no-cors", reject with a TypeError.
+            if internal_request.mode == "no-cors":
+                raise TypeError(
+                    f"background fetch {id!r}: {internal_request.url.href}: "
+                    "the request mode must not be no-cors"
+                )
+            # 6.3. Set internalRequest's client to null.
+            internal_request.client = None
+            internal_request.origin = env.origin  # the request's origin, for Fetch's checks
+            # 6.4-6.6. Let record be a new background fetch record for internalRequest.
+            record = RecordConcept(
+                request=internal_request,
+                response_data=BackgroundFetchResponse(ua.store.new_bytes(env.origin)),
+            )
+            records.append(record)
+        # 7. Let promise be a new promise.
+        promise: Promise[BackgroundFetchRegistration] = Promise()
+        extension = registration_extension(registration)
+
+        # 8. Enqueue the following steps to registration's active background fetches edit queue:
+        async def steps() -> None:
+            nonlocal upload_total
+            # 8.1. Let permission be the permission state for "background-fetch" and this's
+            # relevant settings object.
+            permission = ua.permissions.state("background-fetch", env.origin)
+            # 8.2. If permission is "denied", reject with a NotAllowedError.
+            if permission == "denied":
+                promise.reject(
+                    NotAllowedError(
+                        f"background fetch {id!r}: the background-fetch permission is denied "
+                        f"for {env.origin}"
+                    )
+                )
+                return
+            # 8.3. Let bgFetchMap be registration's active background fetches.
+            bg_fetch_map = extension.active_background_fetches
+            # 8.4. If registration's active worker is null, reject with a TypeError.
+            if registration.active_worker is None:
+                promise.reject(
+                    TypeError(
+                        f"background fetch {id!r}: the service worker registration for "
+                        f"{registration.scope_url.href} has no active worker"
+                    )
+                )
+                return
+            # 8.5. If bgFetchMap[id] exists, reject with a TypeError.
+            if id in bg_fetch_map:
+                promise.reject(
+                    TypeError(
+                        f"background fetch {id!r}: there already is an active background fetch "
+                        "with this id"
+                    )
+                )
+                return
+            # 8.6-8.9. Read every request body that is a stream, in parallel; any that
+            # errors fails them all.  (Counted over the requests that have a body:
+            # SPEC-NOTES.md.)
+            request_read_failed: BaseException | None = None
+            async with trio.open_nursery() as bodies:
+                for record in records:
+                    body = record.request.body
+                    if body is None:
+                        continue
+
+                    async def read(body: Any = body) -> None:
+                        nonlocal upload_total, request_read_failed
+                        try:
+                            await body.wait()
+                        except Exception as error:  # the stream errored
+                            request_read_failed = error
+                            bodies.cancel_scope.cancel()
+                            return
+                        upload_total += body.length
+
+                    bodies.start_soon(read)
+            # 8.11. If requestReadFailed is true, reject with a TypeError.
+            if request_read_failed is not None:
+                promise.reject(
+                    TypeError(
+                        f"background fetch {id!r}: reading a request body failed: "
+                        f"{request_read_failed!r}"
+                    )
+                )
+                return
+            # 8.10. If storing requests fails due to exceeding a quota limit, reject with a
+            # QuotaExceededError.  The requests are stored with room for downloadTotal
+            # (as WPT and Chromium expect; SPEC-NOTES.md).
+            try:
+                ua.store.reserve(env.origin, upload_total + download_total)
+            except StorageFull as full:
+                promise.reject(QuotaExceededError(f"background fetch {id!r}: {full}"))
+                return
+            ua.store.release(env.origin, download_total)  # only the request bodies stay stored
+            # 8.12. Let bgFetch be a new background fetch.
+            bg_fetch = BackgroundFetch(
+                id=id,
+                records=records,
+                download_total=download_total,
+                upload_total=upload_total,
+                icons=list(icons) if icons is not None else [],
+                title=title if title is not None else "",
+                service_worker_registration=registration,
+                update_handling_queue=ParallelQueue(f"update handling queue of {id!r}"),
+            )
+            bg_fetch.update_handling_queue.start(ua.nursery)
+            # 8.13. Set bgFetchMap[id] to bgFetch.
+            bg_fetch_map[id] = bg_fetch
+            # 8.14. Queue a bgfetch task to resolve promise with the result of getting a
+            # BackgroundFetchRegistration instance for bgFetch in this's relevant Realm.
+            env.event_loop.queue_task(
+                lambda: promise.resolve(get_a_background_fetch_registration_instance(bg_fetch, env))
+            )
+            # 8.15. In parallel, display bgFetch from this's relevant settings object.
+            # (Run first, so a "prompt" permission pauses the fetch before it starts.)
+            display(bg_fetch, env)
+            # 8.16. In parallel, perform a background fetch with bgFetch.
+            ua.nursery.start_soon(perform_a_background_fetch, bg_fetch)
+
+        extension.active_background_fetches_edit_queue.enqueue(steps)
+        # 9. Return promise.
+        return await promise
+
+    async def get(self, id: str) -> BackgroundFetchRegistration | None:
+        """#background-fetch-manager-get"""
+        if not isinstance(id, str) or id == "":
+            # Not in the spec; WPT and Chromium reject an empty id (SPEC-NOTES.md).
+            raise TypeError(f"get(): the provided id {id!r} is invalid")
+        promise: Promise[BackgroundFetchRegistration | None] = Promise()
+        # 1. Let registration be this's associated service worker registration.
+        registration = self.registration
+        # 2. Let bgFetch be registration's active background fetches[id].
+        bg_fetch = registration_extension(registration).active_background_fetches.get(id)
+        # 3. If bgFetch is undefined, then resolve promise with undefined and abort these steps.
+        if bg_fetch is None:
+            return None
+        env = self.environment
+        done = trio.Event()
+
+        # 4. Enqueue the following steps to bgFetch's update handling queue:
+        async def steps() -> None:
+            # 4.1. Queue a bgfetch task to resolve promise with the instance in this realm.
+            def task() -> None:
+                promise.resolve(get_a_background_fetch_registration_instance(bg_fetch, env))
+                done.set()
+
+            env.event_loop.queue_task(task)
+            # 4.2. Wait for task to complete.
+            await done.wait()
+
+        bg_fetch.update_handling_queue.enqueue(steps)
+        return await promise
+
+    async def get_ids(self) -> list[str]:
+        """#background-fetch-manager-get-ids"""
+        # 1. Let registration be this's associated service worker registration.
+        registration = self.registration
+        # 2. Resolve promise with the keys of registration's active background fetches.
+        return list(registration_extension(registration).active_background_fetches)
+
+
+class BackgroundFetchRegistration(EventTarget):
+    """BackgroundFetchRegistration (#background-fetch-registration).
+
+    Its values are copies, updated by "update background fetch instances", so they
+    read synchronously; ``add_event_listener("progress", cb)`` or ``onprogress``
+    hears each update.
+    """
+
+    def __init__(self, bg_fetch: BackgroundFetch, realm: Environment) -> None:
+        super().__init__()
+        self.background_fetch = bg_fetch
+        self.realm = realm
+        self._downloaded = bg_fetch.stored_body_bytes_total()
+        self._uploaded = bg_fetch.uploaded
+        self._result = bg_fetch.result
+        self._failure_reason = bg_fetch.failure_reason
+        self._id = bg_fetch.id
+        self._upload_total = bg_fetch.upload_total
+        self._download_total = bg_fetch.download_total
+        self._records_available = bg_fetch.records_available
+        self.onprogress: Callable[[Event], Any] | None = None
+
+    id = property(lambda self: self._id)
+    upload_total = property(lambda self: self._upload_total)
+    download_total = property(lambda self: self._download_total)
+    uploaded = property(lambda self: self._uploaded)
+    downloaded = property(lambda self: self._downloaded)
+    result = property(lambda self: self._result)
+    failure_reason = property(lambda self: self._failure_reason)
+    records_available = property(lambda self: self._records_available)
+
+    def dispatch_event(self, event: Event, env: Environment) -> None:
+        """Fire *event* at this object: the onprogress handler, then the listeners."""
+        listeners = self.listeners(event.type)
+        if event.type == "progress" and self.onprogress is not None:
+            listeners.insert(0, self.onprogress)
+        for listener in listeners:
+            env.event_loop.call_listener(listener, event)
+
+    async def abort(self) -> bool:
+        """#background-fetch-registration-abort"""
+        promise: Promise[bool] = Promise()
+        # 1. Let bgFetch be this's associated background fetch.
+        bg_fetch = self.background_fetch
+        # 2. Let swRegistration be bgFetch's service worker registration.
+        sw_registration = bg_fetch.service_worker_registration
+        extension = registration_extension(sw_registration)
+
+        # 3. Enqueue the following steps to swRegistration's active background fetches edit queue:
+        def steps() -> None:
+            # 3.1. Let activeBgFetches be swRegistration's active background fetches.
+            active_bg_fetches = extension.active_background_fetches
+            # 3.2. Let id be bgFetch's id.
+            id = bg_fetch.id
+            # 3.3. If activeBgFetches does not contain background fetch bgFetch, resolve
+            # promise with false and abort these steps.
+            if does_not_contain_background_fetch(active_bg_fetches, bg_fetch):
+                promise.resolve(False)
+                return
+            # 3.4. Remove activeBgFetches[id].
+            del active_bg_fetches[id]
+            # 3.5. Resolve promise with true.
+            promise.resolve(True)
+            # 3.6. Set bgFetch's abort all flag.
+            bg_fetch.abort_all = True
+
+        extension.active_background_fetches_edit_queue.enqueue(steps)
+        return await promise
+
+    async def match(
+        self,
+        request: RequestInfo,
+        *,
+        ignore_search: bool = False,
+        ignore_method: bool = False,
+        ignore_vary: bool = False,
+    ) -> BackgroundFetchRecord | None:
+        """#background-fetch-registration-match"""
+        # 1. Let promise be the result of calling matchAll() with request and options.
+        matches = await self.match_all(
+            request,
+            ignore_search=ignore_search,
+            ignore_method=ignore_method,
+            ignore_vary=ignore_vary,
+        )
+        # 2. React to promise: return matches[0] (undefined when there is none).
+        return matches[0] if matches else None
+
+    async def match_all(
+        self,
+        request: RequestInfo | None = None,
+        *,
+        ignore_search: bool = False,
+        ignore_method: bool = False,
+        ignore_vary: bool = False,
+    ) -> list[BackgroundFetchRecord]:
+        """#background-fetch-registration-match-all"""
+        # 1. If this's records available flag is unset, reject with an InvalidStateError.
+        if not self._records_available:
+            raise InvalidStateError(
+                f"the records of background fetch {self._id!r} are no longer available"
+            )
+        # The query, as Cache's matchAll makes it: a Request from a RequestInfo; a non-GET
+        # query matches nothing unless ignoreMethod.
+        query = None
+        if request is not None:
+            query = Request(request, base_url=self.realm.api_base_url).request
+            if query.method != "GET" and not ignore_method:
+                return []
+        # 2. Let promise be a new promise.
+        promise: Promise[list[BackgroundFetchRecord]] = Promise()
+        # 3. Run these steps in parallel:
+        # 3.1. Let matchingRecords be an empty list.
+        matching_records: list[RecordConcept] = []
+        # 3.2. For each record of this's background fetch's records: append it if request
+        # matches cached item for request, record's request and response, and options.
+        for record in self.background_fetch.records:
+            if query is None or request_matches_cached_item(
+                query,
+                record.request,
+                record.response_data.response,
+                ignore_search=ignore_search,
+                ignore_method=ignore_method,
+                ignore_vary=ignore_vary,
+            ):
+                matching_records.append(record)
+        # 3.3. Queue a bgfetch task to resolve promise with the result of creating record
+        # objects from matchingRecords in this's relevant Realm.
+        realm = self.realm
+        realm.event_loop.queue_task(
+            lambda: promise.resolve(create_record_objects(matching_records, realm))
+        )
+        # 4. Return promise.
+        return await promise
+
+    def __repr__(self) -> str:
+        return (
+            f"<BackgroundFetchRegistration {self._id!r} downloaded={self._downloaded} "
+            f"result={self._result!r} failure_reason={self._failure_reason!r}>"
+        )
+
+
+class BackgroundFetchEvent(ExtendableEvent):
+    """BackgroundFetchEvent (#background-fetch-event)."""
+
+    def __init__(
+        self, type: str, *, registration: BackgroundFetchRegistration, is_trusted: bool = True
+    ) -> None:
+        super().__init__(type, is_trusted=is_trusted)
+        self._registration = registration
+        # The background fetch of the registration it was initialized with.
+        self.background_fetch = registration.background_fetch
+
+    @property
+    def registration(self) -> BackgroundFetchRegistration:
+        return self._registration
+
+
+class BackgroundFetchUpdateUIEvent(BackgroundFetchEvent):
+    """BackgroundFetchUpdateUIEvent (#background-fetch-update-ui-event)."""
+
+    def __init__(
+        self, type: str, *, registration: BackgroundFetchRegistration, is_trusted: bool = True
+    ) -> None:
+        super().__init__(type, registration=registration, is_trusted=is_trusted)
+        self.ui_updated = False
+
+    def update_ui(
+        self, *, title: str | None = None, icons: list[Any] | None = None
+    ) -> Promise[None]:
+        """#background-fetch-update-ui-event-update-ui.  Returns a promise: ``await`` it, or
+        pass it to ``wait_until``.  The checks run at the call, while the event is active."""
+        # 1. If this is untrusted, its UI updated flag is set, or it is not active, throw
+        # an InvalidStateError.
+        if not self.is_trusted:
+            return Promise.rejected(InvalidStateError("updateUI() on an untrusted event"))
+        if self.ui_updated:
+            return Promise.rejected(InvalidStateError("updateUI may only be called once"))
+        if not self.active:
+            return Promise.rejected(
+                InvalidStateError(f"updateUI(): the {self.type} event is no longer active")
+            )
+        # 2. Set this's UI updated flag.
+        self.ui_updated = True
+        # 3. (options is never null here.)  4. Let bgFetch be this's background fetch.
+        bg_fetch = self.background_fetch
+        # 5. If options' icons member is present, set bgFetch's icons to it.
+        if icons is not None:
+            bg_fetch.icons = list(icons)
+        # 6. If options' title member is present, set bgFetch's title to it.
+        if title is not None:
+            bg_fetch.title = title
+        # 7. Resolve promise.
+        promise: Promise[None] = Promise()
+        promise.resolve(None)
+        return promise

@@ -1,0 +1,129 @@
+"""Infrastructure (#infrastructure): the concepts of the current spec.
+
+Concept objects hold the spec's state.  Fields that algorithms wait on ("wait for
+the paused flag to be unset", "wait for the bytes to grow") notify a
+:class:`~bgfetch.infra.Condition` when assigned, so a spec step reads as a plain
+assignment: ``response_data.result = "success"``.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import attrs
+
+from bgfetch.fetch.request import InternalRequest
+from bgfetch.fetch.response import InternalResponse
+from bgfetch.infra import Condition, ParallelQueue
+from bgfetch.store.base import StoredBytes
+from bgfetch.sw.registration import Registration
+
+
+def _notify(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> Any:
+    instance.changed.notify()
+    return value
+
+
+@attrs.define(eq=False)
+class BackgroundFetchResponse:
+    """A background fetch response (#background-fetch-response-concept)."""
+
+    bytes: StoredBytes
+    response: InternalResponse | None = attrs.field(default=None, on_setattr=_notify)
+    result: str = attrs.field(default="", on_setattr=_notify)
+    changed: Condition = attrs.field(factory=Condition, repr=False)
+
+    @property
+    def exposed(self) -> bool:
+        """The response can be exposed if the result is "", "success" or "bad-status"."""
+        return self.result in ("", "success", "bad-status")
+
+    def append(self, data: builtins.bytes) -> None:
+        """Append *data* to bytes (StorageFull past the quota), waking readers."""
+        self.bytes.append(data)
+        self.changed.notify()
+
+
+@attrs.define(eq=False)
+class BackgroundFetchRecord:
+    """A background fetch record (#background-fetch-record-concept)."""
+
+    request: InternalRequest
+    response_data: BackgroundFetchResponse
+    # Not in the spec: how many times the user agent has resumed this record after a
+    # cut (its belief in "temporarily unavailable" is bounded, see complete_record.py).
+    resumes: int = 0
+
+
+@attrs.define(eq=False)
+class BackgroundFetch:
+    """A background fetch (#background-fetch-concept)."""
+
+    id: str
+    records: list[BackgroundFetchRecord]
+    title: str
+    download_total: int
+    upload_total: int
+    icons: list[Any]
+    service_worker_registration: Registration
+    update_handling_queue: ParallelQueue
+    uploaded: int = 0
+    result: str = ""
+    failure_reason: str = ""
+    records_available: bool = True
+    paused: bool = attrs.field(default=False, on_setattr=_notify)
+    abort_all: bool = attrs.field(default=False, on_setattr=_notify)
+    changed: Condition = attrs.field(factory=Condition, repr=False)
+
+    def stored_body_bytes_total(self) -> int:
+        """#background-fetch-stored-body-bytes-total"""
+        # 1. Let total be 0.
+        total = 0
+        # 2. For each record of bgFetch's records:
+        for record in self.records:
+            # 2.1. Increment total by the length of record's response data's bytes.
+            total += len(record.response_data.bytes)
+        # 3. Return total.
+        return total
+
+
+@attrs.define(eq=False)
+class RegistrationExtension:
+    """Extensions to service worker registration
+    (#service-worker-registration-concept-extensions)."""
+
+    active_background_fetches: dict[str, BackgroundFetch]
+    active_background_fetches_edit_queue: ParallelQueue
+
+
+def registration_extension(registration: Registration) -> RegistrationExtension:
+    """The current edition's state on *registration*, started on first use."""
+    key = "background-fetch"
+    if key not in registration.extensions:
+        queue = ParallelQueue(f"active background fetches edit queue of {registration.scope_url}")
+        queue.start(registration.user_agent.nursery)
+        registration.extensions[key] = RegistrationExtension({}, queue)
+    extension: RegistrationExtension = registration.extensions[key]
+    return extension
+
+
+def contains_background_fetch(map: dict[str, BackgroundFetch], bg_fetch: BackgroundFetch) -> bool:
+    """#contains-background-fetch-algorithm"""
+    # 1. Let id be bgFetch's id.
+    id = bg_fetch.id
+    # 2. If map[id] does not exist, then return false.
+    if id not in map:
+        return False
+    # 3. If map[id] does not equal bgFetch, then return false.
+    if map[id] is not bg_fetch:
+        return False
+    # 4. Return true.
+    return True
+
+
+def does_not_contain_background_fetch(
+    map: dict[str, BackgroundFetch], bg_fetch: BackgroundFetch
+) -> bool:
+    """#contains-background-fetch-algorithm (its negation)"""
+    return not contains_background_fetch(map, bg_fetch)

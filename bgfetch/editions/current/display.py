@@ -1,0 +1,141 @@
+"""Display (#background-fetch-display-algorithm): the UI the spec requires, as a model.
+
+A :class:`BackgroundFetchDisplay` is what the user sees of one background fetch,
+and its methods are what the user can do.  ``ua.ui.find(id)`` finds it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bgfetch.editions.current.concepts import BackgroundFetch
+from bgfetch.editions.current.instances import fire_a_background_fetch_click_event
+from bgfetch.errors import InvalidStateError
+from bgfetch.sw.environment import Environment
+
+ANCHOR = "#background-fetch-display-algorithm"
+
+
+class BackgroundFetchDisplay:
+    def __init__(self, bg_fetch: BackgroundFetch, environment: Environment) -> None:
+        self.bg_fetch = bg_fetch
+        self.environment = environment
+        self.awaiting_permission = False
+        self.dismissed = False
+
+    # What the UI shows.
+    @property
+    def id(self) -> str:
+        return self.bg_fetch.id
+
+    @property
+    def origin(self) -> str:
+        """Prominently displayed: the scope URL's origin."""
+        return self.bg_fetch.service_worker_registration.scope_url.origin.serialize()  # type: ignore[union-attr]
+
+    @property
+    def title(self) -> str:
+        return self.bg_fetch.title
+
+    @property
+    def icons(self) -> list[Any]:
+        return self.bg_fetch.icons
+
+    @property
+    def downloaded(self) -> int:
+        return self.bg_fetch.stored_body_bytes_total()
+
+    @property
+    def download_total(self) -> int:
+        return self.bg_fetch.download_total
+
+    @property
+    def uploaded(self) -> int:
+        return self.bg_fetch.uploaded
+
+    @property
+    def upload_total(self) -> int:
+        return self.bg_fetch.upload_total
+
+    @property
+    def paused(self) -> bool:
+        return self.bg_fetch.paused
+
+    @property
+    def result(self) -> str:
+        return self.bg_fetch.result
+
+    @property
+    def using_bandwidth(self) -> bool:
+        """Shown while the fetch is unpaused and unsettled (the spec says "result is not
+        the empty string", inverted: SPEC-NOTES.md)."""
+        return not self.bg_fetch.paused and self.bg_fetch.result == ""
+
+    @property
+    def can_pause(self) -> bool:
+        """Pausing is offered only when every record's request method is `GET`."""
+        return all(record.request.method == "GET" for record in self.bg_fetch.records)
+
+    # What the user can do.
+    def pause(self) -> None:
+        if not self.can_pause:
+            methods = sorted({r.request.method for r in self.bg_fetch.records} - {"GET"})
+            raise InvalidStateError(
+                f"background fetch {self.id!r} cannot be paused: it has {', '.join(methods)} "
+                "requests, and reissuing them may have side effects"
+            )
+        self.bg_fetch.paused = True
+
+    def resume(self) -> None:
+        self.bg_fetch.paused = False
+
+    def cancel(self) -> None:
+        """Abort the background fetch: sets its abort all flag."""
+        self.bg_fetch.abort_all = True
+
+    def click(self) -> None:
+        """Activate the UI: fire a background fetch click event."""
+        fire_a_background_fetch_click_event(self.bg_fetch)
+
+    def accept(self) -> None:
+        """Accept a fetch the "prompt" permission started paused."""
+        self.awaiting_permission = False
+        self.bg_fetch.paused = False
+
+    def refuse(self) -> None:
+        """Refuse a fetch the "prompt" permission started paused: sets abort all."""
+        self.awaiting_permission = False
+        self.bg_fetch.abort_all = True
+
+    def dismiss(self) -> None:
+        """Swipe the UI away: allowed only once the result is set (else cancel first)."""
+        if self.bg_fetch.result == "":
+            raise InvalidStateError(
+                f"background fetch {self.id!r} is still running: it cannot be dismissed "
+                "without aborting"
+            )
+        self.dismissed = True
+
+    def __repr__(self) -> str:
+        return (
+            f"<BackgroundFetchDisplay {self.id!r} {self.origin} {self.downloaded}/"
+            f"{self.download_total or '?'} paused={self.paused} result={self.result!r}>"
+        )
+
+
+def display(bg_fetch: BackgroundFetch, environment: Environment) -> BackgroundFetchDisplay:
+    """#background-fetch-display-algorithm"""
+    ua = environment.user_agent
+    shown = BackgroundFetchDisplay(bg_fetch, environment)
+    # Let permission be the permission state for "background-fetch" and environment.  If
+    # it is "prompt", the user agent may set the paused flag at the beginning: bgfetch does,
+    # and the display offers accept (unpause) and refuse (abort all).
+    permission = ua.permissions.state("background-fetch", environment.origin)
+    if permission == "prompt":
+        bg_fetch.paused = True
+        shown.awaiting_permission = True
+    ua.ui.add(shown)
+    ua.observers.step(
+        ANCHOR, "", "displayed", id=bg_fetch.id, origin=shown.origin, paused=bg_fetch.paused
+    )
+    return shown

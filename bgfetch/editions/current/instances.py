@@ -1,0 +1,125 @@
+"""Update background fetch instances; fire a background fetch click event; get a
+BackgroundFetchRegistration instance."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bgfetch.editions.current.concepts import BackgroundFetch
+from bgfetch.sw.environment import Environment
+from bgfetch.sw.events import Event
+from bgfetch.sw.registration import ServiceWorkerRegistration, fire_functional_event
+
+if TYPE_CHECKING:
+    from bgfetch.editions.current.api import BackgroundFetchManager, BackgroundFetchRegistration
+
+
+def update_background_fetch_instances(bg_fetch: BackgroundFetch) -> None:
+    """#update-background-fetch-instance-algorithm"""
+    registration = bg_fetch.service_worker_registration
+
+    # Enqueue the following steps to bgFetch's update handling queue:
+    def steps() -> None:
+        # 1. Let downloaded be bgFetch's stored body bytes total.
+        downloaded = bg_fetch.stored_body_bytes_total()
+        # 2. Let uploaded be bgFetch's uploaded.
+        uploaded = bg_fetch.uploaded
+        # 3. Let result be bgFetch's result.
+        result = bg_fetch.result
+        # 4. Let failureReason be bgFetch's failure reason.
+        failure_reason = bg_fetch.failure_reason
+        # 5. Let recordsAvailable be true if bgFetch's records available flag is set.
+        records_available = bg_fetch.records_available
+        # 6. For each environment settings object env whose origin is the scope URL's origin,
+        # queue a bgfetch task on env's responsible event loop to run these steps:
+        for env in registration.user_agent.environments:
+            if env.origin != registration.origin:
+                continue
+
+            def task(env: Environment = env) -> None:
+                # 6.1. Let bgFetchRegistration be the instance within the relevant realm whose
+                # background fetch is bgFetch, or null if none exists.
+                bg_fetch_registration = existing_instance(bg_fetch, env)
+                # 6.2. If bgFetchRegistration is null, then abort these steps.
+                if bg_fetch_registration is None:
+                    return
+                # 6.3. If recordsAvailable is false and the instance's flag is set, unset it.
+                if not records_available and bg_fetch_registration._records_available:
+                    bg_fetch_registration._records_available = False
+                # 6.4. If the instance's result is not the empty string, abort these steps.
+                if bg_fetch_registration._result != "":
+                    return
+                # 6.5. If downloaded, uploaded, result and failure reason all equal the
+                # instance's, then abort these steps.
+                if (
+                    bg_fetch_registration._downloaded == downloaded
+                    and bg_fetch_registration._uploaded == uploaded
+                    and bg_fetch_registration._result == result
+                    and bg_fetch_registration._failure_reason == failure_reason
+                ):
+                    return
+                # 6.6-6.9. Set the instance's downloaded, uploaded, result and failure reason.
+                bg_fetch_registration._downloaded = downloaded
+                bg_fetch_registration._uploaded = uploaded
+                bg_fetch_registration._result = result
+                bg_fetch_registration._failure_reason = failure_reason
+                # 6.10. Fire an event named "progress" at bgFetchRegistration.
+                bg_fetch_registration.dispatch_event(Event("progress"), env)
+
+            env.event_loop.queue_task(task)
+
+    bg_fetch.update_handling_queue.enqueue(steps)
+
+
+def fire_a_background_fetch_click_event(bg_fetch: BackgroundFetch) -> None:
+    """#fire-a-background-fetch-click-event-algorithm"""
+    from bgfetch.editions.current.api import BackgroundFetchEvent
+
+    # Fire a functional event named "backgroundfetchclick" using BackgroundFetchEvent on
+    # bgFetch's service worker registration with registration: the result of getting a
+    # BackgroundFetchRegistration instance for bgFetch in the event object's relevant Realm.
+    fire_functional_event(
+        bg_fetch.service_worker_registration,
+        "backgroundfetchclick",
+        lambda realm: BackgroundFetchEvent(
+            "backgroundfetchclick",
+            registration=get_a_background_fetch_registration_instance(bg_fetch, realm),
+        ),
+    )
+
+
+def get_a_background_fetch_registration_instance(
+    bg_fetch: BackgroundFetch, realm: Environment
+) -> BackgroundFetchRegistration:
+    """#get-a-backgroundfetchregistration-instance-algorithm"""
+    from bgfetch.editions.current.api import BackgroundFetchRegistration
+
+    # 1. Let instancesMap be the BackgroundFetchRegistration instances of the only
+    # instance of BackgroundFetchManager within this realm.
+    instances_map = _manager_in(bg_fetch, realm).instances
+    # 2. If instancesMap[bgFetch] exists, then return instancesMap[bgFetch].
+    if bg_fetch in instances_map:
+        return instances_map[bg_fetch]
+    # 3. Let instance be a new BackgroundFetchRegistration in realm, with bgFetch.
+    instance = BackgroundFetchRegistration(bg_fetch, realm)
+    # 4. Set instancesMap[bgFetch] to instance.
+    instances_map[bg_fetch] = instance
+    # 5. Return instance.
+    return instance
+
+
+def existing_instance(
+    bg_fetch: BackgroundFetch, realm: Environment
+) -> BackgroundFetchRegistration | None:
+    """The instance for *bg_fetch* within *realm*, or null if none exists (creating none)."""
+    return _manager_in(bg_fetch, realm).instances.get(bg_fetch)
+
+
+def _manager_in(bg_fetch: BackgroundFetch, realm: Environment) -> BackgroundFetchManager:
+    from bgfetch.sw.registration import registration_object
+
+    registration: ServiceWorkerRegistration = registration_object(
+        bg_fetch.service_worker_registration, realm
+    )
+    manager: BackgroundFetchManager = registration.background_fetch
+    return manager

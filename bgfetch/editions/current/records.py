@@ -1,0 +1,180 @@
+"""Create record objects (#create-settled-fetches-algorithm), and the Cache matching
+the match methods use (Service Workers #request-matches-cached-item-algorithm)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from bgfetch.editions.current import concepts
+from bgfetch.editions.current.concepts import BackgroundFetchResponse
+from bgfetch.errors import AbortError
+from bgfetch.fetch.request import InternalRequest, Request
+from bgfetch.fetch.response import InternalResponse, Response
+from bgfetch.infra import Promise
+from bgfetch.sw.environment import Environment
+
+STREAM_SLICE = 64 * 1024  # the "user agent determined slice" a pull reads from storage
+
+
+class BackgroundFetchRecord:
+    """The BackgroundFetchRecord interface (#background-fetch-record-interface)."""
+
+    def __init__(self, request: Request, response_ready: Promise[Response]) -> None:
+        self._request = request
+        self._response_promise = response_ready
+
+    @property
+    def request(self) -> Request:
+        return self._request
+
+    @property
+    def response_ready(self) -> Promise[Response]:
+        """A promise for the Response: ``response = await record.response_ready``."""
+        return self._response_promise
+
+    def __repr__(self) -> str:
+        return f"<BackgroundFetchRecord {self._request.method} {self._request.url}>"
+
+
+def create_record_objects(
+    records: list[concepts.BackgroundFetchRecord], realm: Environment
+) -> list[BackgroundFetchRecord]:
+    """#create-settled-fetches-algorithm"""
+    user_agent = realm.user_agent
+    # 1. Let recordObjects be a new list.
+    record_objects: list[BackgroundFetchRecord] = []
+    # 2. For each record of records:
+    for record in records:
+        # 2.1. Let responseData be record's response data.
+        response_data = record.response_data
+        # 2.2-2.5. A new BackgroundFetchRecord whose responseReady is a new promise and
+        # whose request is a new Request over a copy of record's request, body included.
+        response_ready: Promise[Response] = Promise()
+        request_object = Request.from_internal(record.request.copy())
+        record_object = BackgroundFetchRecord(request_object, response_ready)
+        # 2.6-2.8. Let stream be a new ReadableStream whose pull reads the stored bytes.
+        stream = _stream_from_storage(response_data)
+        # 2.9. Run these steps in parallel:
+        user_agent.nursery.start_soon(
+            _resolve_response_ready, response_data, stream, response_ready, realm
+        )
+        # 2.10. Append recordObject to recordObjects.
+        record_objects.append(record_object)
+    # 3. Return recordObjects.
+    return record_objects
+
+
+async def _stream_from_storage(response_data: BackgroundFetchResponse) -> AsyncIterator[bytes]:
+    """The pull action of step 2.7, as an async generator: each iteration is one pull."""
+    # 2.6. Let transmittedBytes be 0.
+    transmitted_bytes = 0
+    while True:
+        # 1. Wait for the length of bytes to be greater than transmittedBytes, or the
+        # result not to be the empty string.
+        def more_or_settled(n: int = transmitted_bytes) -> bool:
+            return len(response_data.bytes) > n or response_data.result != ""
+
+        await response_data.changed.wait_for(more_or_settled)
+        # 2. Let bytes be null.
+        data: bytes | None = None
+        # 3. If the length of bytes is greater than transmittedBytes and responseData may
+        # be exposed, then:
+        if len(response_data.bytes) > transmitted_bytes and response_data.exposed:
+            # 3.1. Set bytes to a user agent determined slice, from offset transmittedBytes.
+            data = response_data.bytes.read(transmitted_bytes, STREAM_SLICE)
+            # 3.2. Increment transmittedBytes by bytes' length.
+            transmitted_bytes += len(data)
+        # 4. Queue a task (the reader's own task runs these steps):
+        # 4.1. If bytes is not null, enqueue it into stream.
+        if data:
+            yield data
+        # 4.2. If responseData may be exposed, its result is not the empty string, and
+        # transmittedBytes is the length of bytes, close stream.
+        if (
+            response_data.exposed
+            and response_data.result != ""
+            and transmitted_bytes == len(response_data.bytes)
+        ):
+            return
+        # 4.3. Otherwise, if responseData's result is "aborted", error stream with an AbortError.
+        if response_data.result == "aborted":
+            raise AbortError("the background fetch was aborted before this response was stored")
+        # 4.4. Otherwise, if responseData may not be exposed, error stream with a TypeError.
+        if not response_data.exposed:
+            raise TypeError(
+                f"the response cannot be exposed (its result is {response_data.result!r})"
+            )
+
+
+async def _resolve_response_ready(
+    response_data: BackgroundFetchResponse,
+    stream: AsyncIterator[bytes],
+    response_ready: Promise[Response],
+    realm: Environment,
+) -> None:
+    # 1. Wait for responseData's response not to be null (or its result to be set: a record
+    # that never gets a response would otherwise wait for ever; SPEC-NOTES.md).
+    await response_data.changed.wait_for(
+        lambda: response_data.response is not None or response_data.result != ""
+    )
+    # 2. If responseData may be exposed, then:
+    if response_data.exposed and response_data.response is not None:
+        # 2.1. Let response be a copy of responseData's response.
+        response = response_data.response.copy()
+        # 2.2. Delete `Content-Range` from response's header list.
+        response.header_list.delete("Content-Range")
+        # 2.3. Delete `Content-Length` from response's header list.
+        response.header_list.delete("Content-Length")
+        # 2.4-2.6. A new body with stream; queue a task to resolve responseReady with a new
+        # Response over response.
+        realm.event_loop.queue_task(lambda: response_ready.resolve(Response(response, stream)))
+    # 3. Otherwise, if the result is "aborted", reject responseReady with an AbortError.
+    elif response_data.result == "aborted":
+        response_ready.reject(
+            AbortError("the background fetch was aborted before this record's response arrived")
+        )
+    # 4. Otherwise, reject responseReady with a TypeError.
+    else:
+        response_ready.reject(
+            TypeError(f"the response is not available (record result {response_data.result!r})")
+        )
+
+
+def request_matches_cached_item(
+    request_query: InternalRequest,
+    request: InternalRequest,
+    response: InternalResponse | None,
+    *,
+    ignore_search: bool = False,
+    ignore_method: bool = False,
+    ignore_vary: bool = False,
+) -> bool:
+    """Service Workers #request-matches-cached-item-algorithm"""
+    # 1. If ignoreMethod is false and request's method is not `GET`, return false.
+    if not ignore_method and request.method != "GET":
+        return False
+    # 2. Let queryURL be requestQuery's url.  3. Let cachedURL be request's url.
+    query_url = request_query.url
+    cached_url = request.url
+    # 4. If ignoreSearch is true, set both URLs' query to the empty string.
+    if ignore_search:
+        query_url = query_url.with_search("")
+        cached_url = cached_url.with_search("")
+    # 5. If queryURL does not equal cachedURL with exclude fragments set, return false.
+    if query_url.without_fragment() != cached_url.without_fragment():
+        return False
+    # 6. If response is null, ignoreVary is true, or response has no `Vary`, return true.
+    if response is None or ignore_vary or not response.header_list.contains("Vary"):
+        return True
+    # 7. Let fieldValues be the list of the elements of the `Vary` header's value.
+    field_values = [v.strip() for v in (response.header_list.get("Vary") or "").split(",")]
+    # 8. For each fieldValue in fieldValues:
+    for field_value in field_values:
+        # 8.1. If fieldValue matches "*", or the combined value of fieldValue in request's
+        # header list does not match the one in requestQuery's, return false.
+        if field_value == "*" or request.header_list.get(
+            field_value
+        ) != request_query.header_list.get(field_value):
+            return False
+    # 9. Return true.
+    return True

@@ -1,0 +1,7 @@
+"""The slice of the Fetch standard Background Fetch uses."""
+
+from bgfetch.fetch.headers import HeaderList, Headers
+from bgfetch.fetch.request import InternalRequest, Request
+from bgfetch.fetch.response import InternalResponse, Response
+
+__all__ = ["HeaderList", "Headers", "InternalRequest", "InternalResponse", "Request", "Response"]

@@ -1,0 +1,217 @@
+"""Fetch's request concept, body, and the Request interface (its constructor).
+
+``InternalRequest`` is Fetch's *request* (the concept the algorithms hold);
+``Request`` is the API object a user builds and a BackgroundFetchRecord exposes.
+"""
+
+from __future__ import annotations
+
+import io
+import urllib.parse
+from collections.abc import AsyncIterable, Iterable
+from typing import Any
+
+import attrs
+
+from bgfetch.fetch.headers import HeaderList, HeaderPairs, Headers
+from bgfetch.url import URL, parse_url
+
+FORBIDDEN_METHODS = {"CONNECT", "TRACE", "TRACK"}
+NORMALIZED_METHODS = {"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"}
+MODES = {"same-origin", "no-cors", "cors", "navigate"}
+CREDENTIALS_MODES = {"omit", "same-origin", "include"}
+
+
+@attrs.define
+class Body:
+    """Fetch's body: its bytes once held in full, or a stream still to be read.
+
+    A stream is an async iterable of bytes; "wait for the body" reads it into
+    ``source``.  ``transmitted_bytes`` counts what the HTTP client has sent.
+    """
+
+    source: bytes | None = None
+    stream: AsyncIterable[bytes] | None = None
+    transmitted_bytes: int = 0
+
+    @property
+    def length(self) -> int | None:
+        return None if self.source is None else len(self.source)
+
+    async def wait(self) -> bytes:
+        """Fetch's "wait for body": read the stream, if any, into ``source``."""
+        if self.source is None:
+            buffer = bytearray()
+            assert self.stream is not None
+            async for chunk in self.stream:
+                buffer += bytes(chunk)
+            self.source = bytes(buffer)
+            self.stream = None
+        return self.source
+
+    def clone(self) -> Body:
+        return Body(source=self.source, stream=self.stream)
+
+
+BodyInit = bytes | bytearray | memoryview | str | dict[str, str] | io.IOBase | AsyncIterable[bytes]
+
+
+def extract_body(obj: Any) -> tuple[Body, str | None]:
+    """Fetch's "extract a body": the body and the Content-Type it implies.
+
+    Python stands in for JavaScript's BodyInit: str (text), bytes-like
+    (ArrayBuffer/typed arrays/DataView), a binary file object (Blob/File), a dict
+    of form fields (URLSearchParams), or an async iterable of bytes (ReadableStream).
+    """
+    if isinstance(obj, str):
+        return Body(obj.encode()), "text/plain;charset=UTF-8"
+    if isinstance(obj, bytes | bytearray | memoryview):
+        return Body(bytes(obj)), None
+    if isinstance(obj, dict):
+        encoded = urllib.parse.urlencode(obj).encode()
+        return Body(encoded), "application/x-www-form-urlencoded;charset=UTF-8"
+    if isinstance(obj, io.IOBase) or hasattr(obj, "read"):
+        data = obj.read()
+        if isinstance(data, str):
+            data = data.encode()
+        return Body(bytes(data)), None
+    if isinstance(obj, AsyncIterable):
+        return Body(stream=obj), None
+    raise TypeError(f"{type(obj).__name__} cannot be a request body")
+
+
+@attrs.define
+class InternalRequest:
+    """Fetch's request concept: the slice of it Background Fetch uses."""
+
+    url: URL
+    method: str = "GET"
+    header_list: HeaderList = attrs.field(factory=HeaderList)
+    body: Body | None = None
+    mode: str = "cors"
+    credentials_mode: str = "same-origin"
+    client: Any = None  # an environment, or null
+    keepalive: bool = False
+    service_workers_mode: str = "all"
+    destination: str = ""
+    redirect_mode: str = "follow"
+    origin: Any = None  # a tuple Origin, or None ("client")
+    url_list: list[URL] = attrs.field(factory=list)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.url_list:
+            self.url_list = [self.url]
+
+    @property
+    def current_url(self) -> URL:
+        return self.url_list[-1]
+
+    def copy(self) -> InternalRequest:
+        """A copy, sharing no mutable state with this one (the body is cloned)."""
+        return attrs.evolve(
+            self,
+            header_list=self.header_list.copy(),
+            body=self.body.clone() if self.body is not None else None,
+            url_list=list(self.url_list),
+        )
+
+    def add_range_header(self, start: int, end: int | None = None) -> None:
+        """Fetch's "add a range header" to request, with range start and end."""
+        value = f"bytes={start}-" + ("" if end is None else str(end))
+        self.header_list.append("Range", value)
+
+
+class Request:
+    """The Request interface (Fetch).  ``Request(input, *, method=..., ...)``.
+
+    *input* is a URL string (parsed against *base_url*: a window's URL when an
+    API calls it) or another Request.
+    """
+
+    request: InternalRequest
+    headers: Headers
+
+    def __init__(
+        self,
+        input: str | Request,
+        *,
+        method: str | None = None,
+        headers: HeaderPairs | dict[str, str] | Headers | None = None,
+        body: BodyInit | None = None,
+        mode: str | None = None,
+        credentials: str | None = None,
+        base_url: str | URL | None = None,
+    ) -> None:
+        # Fetch, "new Request(input, init)", the steps that apply outside a browser.
+        if isinstance(input, Request):
+            request = input.request.copy()
+        else:
+            parsed = parse_url(input, base_url)
+            if parsed.includes_credentials:
+                raise TypeError(f"Request URL {parsed.href!r} includes credentials")
+            request = InternalRequest(url=parsed)
+        if mode is not None:
+            if mode not in MODES:
+                raise TypeError(f"{mode!r} is not a valid request mode")
+            if mode == "navigate":
+                raise TypeError("a Request cannot be constructed with mode 'navigate'")
+            request.mode = mode
+        if credentials is not None:
+            if credentials not in CREDENTIALS_MODES:
+                raise TypeError(f"{credentials!r} is not a valid credentials mode")
+            request.credentials_mode = credentials
+        if method is not None:
+            upper = method.upper()
+            if upper in FORBIDDEN_METHODS:
+                raise TypeError(f"{method!r} is a forbidden method")
+            request.method = upper if upper in NORMALIZED_METHODS else method
+        if headers is not None:
+            request.header_list = Headers(headers).header_list
+        if body is not None:
+            if request.method in ("GET", "HEAD"):
+                raise TypeError(f"a {request.method} request cannot have a body")
+            request.body, content_type = extract_body(body)
+            if content_type and not request.header_list.contains("Content-Type"):
+                request.header_list.append("Content-Type", content_type)
+        self.request = request
+        self.headers = Headers.over(request.header_list)
+
+    @classmethod
+    def from_internal(cls, request: InternalRequest) -> Request:
+        """A new Request object whose request is *request*."""
+        obj = cls.__new__(cls)
+        obj.request = request
+        obj.headers = Headers.over(request.header_list)
+        return obj
+
+    @property
+    def url(self) -> str:
+        return self.request.url.href
+
+    @property
+    def method(self) -> str:
+        return self.request.method
+
+    @property
+    def mode(self) -> str:
+        return self.request.mode
+
+    @property
+    def credentials(self) -> str:
+        return self.request.credentials_mode
+
+    async def bytes(self) -> bytes:
+        """The request body's bytes (b"" where there is none)."""
+        if self.request.body is None:
+            return b""
+        return await self.request.body.wait()
+
+    async def text(self) -> str:
+        return (await self.bytes()).decode()
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.url}>"
+
+
+RequestInfo = str | Request
+RequestInfos = RequestInfo | Iterable[RequestInfo]

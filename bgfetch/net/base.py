@@ -1,0 +1,33 @@
+"""What a transport offers the HTTP client: streams to origins, and the online state.
+
+The HTTP client (bgfetch.fetch.http) speaks h11 over whatever
+``trio.abc.Stream`` a transport opens; it never knows whether the bytes go
+through the virtual network or a real socket.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import trio
+
+from bgfetch.url import Origin
+
+
+class Transport(Protocol):
+    def is_online(self) -> bool:
+        """False while the user agent is offline: resources are "temporarily unavailable"."""
+        ...
+
+    async def wait_until_online(self) -> None:
+        """Return once :meth:`is_online` is true."""
+        ...
+
+    async def open_stream(self, origin: Origin, *, nursery: trio.Nursery) -> trio.abc.Stream:
+        """Open a byte stream to *origin* (a tuple origin: scheme, host, port).
+
+        Raises :class:`bgfetch.errors.NetworkError` naming the origin when no
+        connection can be made.  *nursery* owns any task the transport needs for
+        the connection (the virtual network runs the server side there).
+        """
+        ...

@@ -1,0 +1,55 @@
+"""The in-memory store: bytes in bytearrays (appends are amortised linear)."""
+
+from __future__ import annotations
+
+from bgfetch.store.base import DEFAULT_QUOTA, StorageFull
+from bgfetch.url import Origin
+
+
+class MemoryStore:
+    """Keeps every origin's bytes in memory, within a per-origin quota (None: no limit)."""
+
+    def __init__(self, quota: int | None = DEFAULT_QUOTA) -> None:
+        if quota is not None and quota < 0:
+            raise ValueError(f"quota must be a non-negative number of bytes, not {quota!r}")
+        self.quota = quota
+        self._usage: dict[Origin, int] = {}
+
+    def usage(self, origin: Origin) -> int:
+        return self._usage.get(origin, 0)
+
+    def reserve(self, origin: Origin, size: int) -> None:
+        used = self.usage(origin)
+        if self.quota is not None and used + size > self.quota:
+            raise StorageFull(
+                f"{origin}: storing {size} more bytes would use {used + size} of a "
+                f"{self.quota}-byte quota"
+            )
+        self._usage[origin] = used + size
+
+    def release(self, origin: Origin, size: int) -> None:
+        self._usage[origin] = max(0, self.usage(origin) - size)
+
+    def new_bytes(self, origin: Origin) -> MemoryBytes:
+        return MemoryBytes(self, origin)
+
+
+class MemoryBytes:
+    def __init__(self, store: MemoryStore, origin: Origin) -> None:
+        self._store = store
+        self._origin = origin
+        self._data = bytearray()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def append(self, data: bytes) -> None:
+        self._store.reserve(self._origin, len(data))
+        self._data += data
+
+    def read(self, offset: int, size: int) -> bytes:
+        return bytes(self._data[offset : offset + size])
+
+    def discard(self) -> None:
+        self._store.release(self._origin, len(self._data))
+        self._data = bytearray()

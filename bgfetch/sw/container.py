@@ -1,0 +1,78 @@
+"""``navigator.service_worker``: register a worker, wait until one is ready."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bgfetch.sw.registration import (
+    Registration,
+    ServiceWorker,
+    ServiceWorkerRegistration,
+    registration_object,
+)
+
+if TYPE_CHECKING:
+    from bgfetch.sw.environment import Window
+
+
+class ServiceWorkerContainer:
+    """ServiceWorkerContainer, for a window."""
+
+    def __init__(self, window: Window) -> None:
+        self.window = window
+
+    async def register(
+        self, script: ServiceWorker, *, scope: str = "/"
+    ) -> ServiceWorkerRegistration:
+        """Register *script* for *scope* (a URL relative to the window's URL).
+
+        Resolves once the registration has an installing worker, as the web's
+        ``register()`` does; installing and activating go on in the background.
+        """
+        if not isinstance(script, ServiceWorker):
+            raise TypeError(f"register() takes a bgfetch.ServiceWorker, not {script!r}")
+        scope_url = self.window.parse(scope)
+        if scope_url.origin != self.window.origin:
+            raise TypeError(
+                f"scope {scope_url.href} is not of the window's origin {self.window.origin}"
+            )
+        ua = self.window.user_agent
+        registration = ua.registrations.get(scope_url.href)
+        if registration is None:
+            registration = Registration(ua, scope_url)
+            ua.registrations[scope_url.href] = registration
+        ua.nursery.start_soon(registration.install, script)
+        await registration.changed.wait_for(
+            lambda: (
+                registration.installing_worker is not None or registration.active_worker is not None
+            )
+        )
+        return registration_object(registration, self.window)
+
+    def _matching(self) -> Registration | None:
+        """Match Service Worker Registration for the window's URL: the longest scope prefix."""
+        url = self.window.url.href
+        matches = [
+            reg
+            for scope, reg in self.window.user_agent.registrations.items()
+            if url.startswith(scope)
+        ]
+        return max(matches, key=lambda reg: len(reg.scope_url.href), default=None)
+
+    async def get_registration(self) -> ServiceWorkerRegistration | None:
+        registration = self._matching()
+        return registration_object(registration, self.window) if registration else None
+
+    @property
+    async def ready(self) -> ServiceWorkerRegistration:
+        """Resolves with the matching registration once it has an active worker."""
+        ua = self.window.user_agent
+
+        def active() -> Registration | None:
+            registration = self._matching()
+            return registration if registration and registration.active_worker else None
+
+        await ua.registrations_changed.wait_for(lambda: active() is not None)
+        registration = active()
+        assert registration is not None
+        return registration_object(registration, self.window)

@@ -1,0 +1,77 @@
+"""Environment settings objects (HTML): windows and service worker global scopes.
+
+Each environment is also its own realm: it keeps the platform objects it has
+created for shared concepts (one ServiceWorkerRegistration object per
+registration, and through it one BackgroundFetchManager), and it has an event
+loop on which tasks are queued.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from bgfetch.infra import EventLoop
+from bgfetch.url import URL, Origin, parse_url
+
+if TYPE_CHECKING:
+    from bgfetch.sw.container import ServiceWorkerContainer
+    from bgfetch.useragent import UserAgent
+
+T = TypeVar("T")
+
+
+class Environment:
+    """An environment settings object, with its realm and responsible event loop."""
+
+    kind = "environment"
+
+    def __init__(self, user_agent: UserAgent, url: URL, *, csp: str | None = None) -> None:
+        origin = url.origin
+        if origin is None:
+            raise TypeError(f"{url.href} has an opaque origin; an environment needs a tuple origin")
+        self.user_agent = user_agent
+        self.url = url  # the creation URL, which is also the API base URL
+        self.origin: Origin = origin
+        self.csp = csp  # a Content-Security-Policy header value, if the window has one
+        self.event_loop = EventLoop(f"{self.kind} {url.href}")
+        self._realm: dict[tuple[str, int], Any] = {}
+
+    @property
+    def api_base_url(self) -> URL:
+        return self.url
+
+    def parse(self, url: str) -> URL:
+        """Parse *url* against this environment's API base URL."""
+        return parse_url(url, self.api_base_url)
+
+    def platform_object(self, kind: str, concept: object, create: Callable[[], T]) -> T:
+        """The one platform object of *kind* for *concept* in this realm, made on first use."""
+        key = (kind, id(concept))
+        if key not in self._realm:
+            self._realm[key] = (concept, create())  # keep the concept alive with its id
+        return self._realm[key][1]
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.url.href}>"
+
+
+class Navigator:
+    def __init__(self, service_worker: ServiceWorkerContainer) -> None:
+        self.service_worker = service_worker
+
+
+class Window(Environment):
+    """A window (a document's environment): ``window.navigator.service_worker``."""
+
+    kind = "window"
+
+    def __init__(self, user_agent: UserAgent, url: URL, *, csp: str | None = None) -> None:
+        super().__init__(user_agent, url, csp=csp)
+        from bgfetch.sw.container import ServiceWorkerContainer
+
+        self.navigator = Navigator(ServiceWorkerContainer(self))
+
+    async def close(self) -> None:
+        """Close the window: it stops receiving tasks (progress events, promises)."""
+        self.user_agent.environments.remove(self)

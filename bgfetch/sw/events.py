@@ -1,0 +1,75 @@
+"""Events: Event, ExtendableEvent (Service Workers #extendableevent-interface).
+
+Mapping JavaScript's dispatch onto Python handlers: a handler that is an ``async``
+function is part of the dispatch until it returns (as if its body were passed to
+``wait_until``), so a Python handler may ``await`` freely; an event stays
+*active* while it is being dispatched or any promise given to
+:meth:`ExtendableEvent.wait_until` is pending.  Holding an event after its
+handler returned and every extension settled, it is no longer active, as in
+JavaScript.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+
+import trio
+
+from bgfetch.errors import InvalidStateError
+
+
+class Event:
+    """DOM's Event, with the attributes handlers read."""
+
+    def __init__(self, type: str, *, is_trusted: bool = True) -> None:
+        self.type = type
+        self.is_trusted = is_trusted
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.type!r}>"
+
+
+class ExtendableEvent(Event):
+    """ExtendableEvent: an event whose lifetime ``wait_until`` extends."""
+
+    def __init__(self, type: str, *, is_trusted: bool = True) -> None:
+        super().__init__(type, is_trusted=is_trusted)
+        self.dispatching = False
+        self.pending_promises = 0
+        self._nursery: trio.Nursery | None = None
+        self._changed = trio.Event()
+        self.errors: list[BaseException] = []
+
+    @property
+    def active(self) -> bool:
+        """Service Workers: an ExtendableEvent is active while its dispatch flag is set
+        or its pending promises count is greater than zero."""
+        return self.dispatching or self.pending_promises > 0
+
+    def wait_until(self, awaitable: Awaitable[Any]) -> None:
+        """``event.waitUntil(f)``: keep the event active until *awaitable* settles."""
+        if not self.is_trusted:
+            raise InvalidStateError("waitUntil() called on an untrusted event")
+        if not self.active or self._nursery is None:
+            raise InvalidStateError(f"the {self.type} event is no longer active")
+        self.pending_promises += 1
+        self._nursery.start_soon(self._extend, awaitable)
+
+    async def _extend(self, awaitable: Awaitable[Any]) -> None:
+        try:
+            await awaitable
+        except Exception as error:  # a rejected promise: recorded, the event still ends
+            self.errors.append(error)
+        finally:
+            self.pending_promises -= 1
+            self._notify()
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = trio.Event()
+
+    async def wait_inactive(self) -> None:
+        """Wait until this event is not active."""
+        while self.active:
+            await self._changed.wait()

@@ -1,0 +1,437 @@
+"""An HTTP/1.1 origin server on h11 with scripted misbehaviour, for tests and the simulator.
+
+:class:`OriginServer` serves any ``trio.abc.Stream`` (a virtual-network
+connection, a loopback TCP or TLS socket), one connection per
+:meth:`OriginServer.serve_stream` call, keeping the connection alive across
+requests.  Each path is a :class:`Resource` whose settings are the knobs
+background-fetch tests need: slow heads, throttled bodies, connections cut
+mid-body, byte ranges with validators for resuming, CORS, and the three ways an
+HTTP/1.1 body can be framed.  Every request is recorded in
+:attr:`OriginServer.requests`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Literal
+
+import attrs
+import h11
+import trio
+
+Framing = Literal["content-length", "chunked", "close"]
+ResourceKind = Literal["static", "redirect", "echo"]
+_Framer = Callable[[bytes], bytes | None]
+
+SEND_SLICE = 16 * 1024
+"""Unthrottled bodies are written in slices of this size (chunked: one chunk each)."""
+
+NO_BODY_STATUSES = frozenset({204, 304})
+
+REASONS = {
+    200: "OK",
+    206: "Partial Content",
+    301: "Moved Permanently",
+    302: "Found",
+    303: "See Other",
+    307: "Temporary Redirect",
+    308: "Permanent Redirect",
+    400: "Bad Request",
+    404: "Not Found",
+    416: "Range Not Satisfiable",
+}
+
+
+def _to_bytes(body: bytes | str) -> bytes:
+    return body.encode() if isinstance(body, str) else bytes(body)
+
+
+def _to_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(str(name), str(value)) for name, value in headers]
+
+
+@attrs.define(eq=False)
+class Resource:
+    """What the server answers at one path.  Mutable: tests change it between attempts."""
+
+    path: str
+    body: bytes = attrs.field(default=b"", converter=_to_bytes)
+    status: int = 200
+    headers: list[tuple[str, str]] = attrs.field(factory=list, converter=_to_headers)
+    content_type: str | None = "text/plain"
+    delay: float = 0.0
+    """Seconds to wait before sending the response head."""
+    throttle: float | None = None
+    """Body bytes per second, or None for as fast as the transport goes."""
+    cut_after: int | None = None
+    """Close the connection after this many body bytes, for the first ``cuts`` responses."""
+    cuts: int = 1
+    ranges: bool = True
+    etag: str | None = None
+    last_modified: str | None = None
+    cors: str | None = None
+    """The ``Access-Control-Allow-Origin`` value to send, if any."""
+    framing: Framing = "content-length"
+    kind: ResourceKind = "static"
+    location: str | None = None
+    """A redirect's ``Location``."""
+    cuts_made: int = 0
+    """Responses to this resource cut so far."""
+    responses: int = 0
+    """Responses with a body (not to HEAD) begun so far; these are what ``cuts`` counts."""
+
+    def validator(self) -> str | None:
+        """What ``If-Range`` must equal for a range to apply: the ETag, else Last-Modified."""
+        return self.etag if self.etag is not None else self.last_modified
+
+
+@attrs.define
+class RecordedRequest:
+    """A request the server received in full."""
+
+    method: str
+    target: str
+    headers: list[tuple[str, str]]  # names lowercase, in the order received
+    body: bytes = b""
+
+    @property
+    def path(self) -> str:
+        return self.target.split("?", 1)[0]
+
+    def header(self, name: str) -> str | None:
+        """The first value of header *name* (any case), or None."""
+        name = name.lower()
+        return next((value for key, value in self.headers if key == name), None)
+
+
+@attrs.define
+class _Reply:
+    """A response decided but not yet sent."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+    send_body: bool = True  # False for HEAD and for statuses without a body
+
+
+class _CutConnection(Exception):
+    """The response was cut on purpose: stop serving this connection."""
+
+
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+class OriginServer:
+    """An HTTP/1.1 server of :class:`Resource` s, for any ``trio.abc.Stream``."""
+
+    def __init__(self) -> None:
+        self.resources: dict[str, Resource] = {}
+        self.requests: list[RecordedRequest] = []
+
+    # -- configuration ---------------------------------------------------------
+
+    def add(
+        self,
+        path: str,
+        body: bytes | str = b"",
+        *,
+        status: int = 200,
+        headers: Sequence[tuple[str, str]] = (),
+        content_type: str | None = "text/plain",
+        delay: float = 0.0,
+        throttle: float | None = None,
+        cut_after: int | None = None,
+        cuts: int = 1,
+        ranges: bool = True,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        cors: str | None = None,
+        framing: Framing = "content-length",
+    ) -> Resource:
+        """Serve *body* at *path* ("/a.txt", or "/a.txt?id=3" to match that query only)."""
+        if framing not in ("content-length", "chunked", "close"):
+            raise ValueError(f"unknown framing {framing!r}")
+        if throttle is not None and throttle <= 0:
+            raise ValueError(f"throttle must be positive, got {throttle}")
+        resource = Resource(
+            path,
+            body,
+            status=status,
+            headers=list(headers),
+            content_type=content_type,
+            delay=delay,
+            throttle=throttle,
+            cut_after=cut_after,
+            cuts=cuts,
+            ranges=ranges,
+            etag=etag,
+            last_modified=last_modified,
+            cors=cors,
+            framing=framing,
+        )
+        self.resources[path] = resource
+        return resource
+
+    def add_redirect(
+        self, path: str, location: str, *, status: int = 302, cors: str | None = None
+    ) -> Resource:
+        """Redirect *path* to *location*."""
+        resource = Resource(
+            path,
+            status=status,
+            content_type=None,
+            ranges=False,
+            cors=cors,
+            kind="redirect",
+            location=location,
+        )
+        self.resources[path] = resource
+        return resource
+
+    def add_echo(self, path: str, *, cors: str | None = None) -> Resource:
+        """Answer the request's body with its Content-Type (400 without one), as WPT's upload.py."""
+        resource = Resource(path, content_type=None, ranges=False, cors=cors, kind="echo")
+        self.resources[path] = resource
+        return resource
+
+    def requests_for(self, path: str) -> list[RecordedRequest]:
+        """Recorded requests to *path*: its path part, or the exact target if it has a query."""
+        if "?" in path:
+            return [r for r in self.requests if r.target == path]
+        return [r for r in self.requests if r.path == path]
+
+    def lookup(self, target: str) -> Resource | None:
+        """The resource for a request-target: an exact match first, then by path."""
+        return self.resources.get(target) or self.resources.get(target.split("?", 1)[0])
+
+    # -- serving ---------------------------------------------------------------
+
+    async def serve_stream(self, stream: trio.abc.Stream) -> None:
+        """Serve requests on *stream* until the client closes it or a response cuts it.
+
+        Never raises for a client's misbehaviour or disappearance; always closes *stream*.
+        """
+        conn = h11.Connection(h11.SERVER)
+        try:
+            while True:
+                try:
+                    request = await self._read_request(conn, stream)
+                except h11.RemoteProtocolError as exc:
+                    await self._send_error(stream, exc.error_status_hint)
+                    return
+                if request is None:
+                    return
+                self.requests.append(request)
+                await self._respond(conn, stream, request)
+                if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+                    return  # Connection: close, or an HTTP/1.0 client.
+                conn.start_next_cycle()
+        except (trio.BrokenResourceError, trio.ClosedResourceError, _CutConnection):
+            return
+        except h11.RemoteProtocolError:
+            return
+        finally:
+            with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+                await stream.aclose()
+
+    async def serve_tcp(
+        self,
+        port: int = 0,
+        *,
+        host: str = "127.0.0.1",
+        task_status: trio.TaskStatus[list[trio.SocketListener]] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Serve on real TCP; ``await nursery.start(server.serve_tcp)`` gives the listeners."""
+        await trio.serve_tcp(self.serve_stream, port, host=host, task_status=task_status)
+
+    async def _read_request(
+        self, conn: h11.Connection, stream: trio.abc.Stream
+    ) -> RecordedRequest | None:
+        """Read one whole request, or return None if the client closed between requests."""
+        head: h11.Request | None = None
+        body = bytearray()
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                if conn.they_are_waiting_for_100_continue:
+                    await stream.send_all(
+                        conn.send(h11.InformationalResponse(status_code=100, headers=[])) or b""
+                    )
+                conn.receive_data(bytes(await stream.receive_some(64 * 1024)))
+            elif isinstance(event, h11.Request):
+                head = event
+            elif isinstance(event, h11.Data):
+                body += event.data
+            elif isinstance(event, h11.EndOfMessage):
+                assert head is not None
+                return RecordedRequest(
+                    method=head.method.decode("ascii"),
+                    target=head.target.decode("latin-1"),
+                    headers=[(n.decode("latin-1"), v.decode("latin-1")) for n, v in head.headers],
+                    body=bytes(body),
+                )
+            elif isinstance(event, h11.ConnectionClosed):
+                return None
+            else:  # PAUSED cannot happen before the response; anything else is unexpected.
+                raise h11.RemoteProtocolError(f"unexpected event {event!r}")
+
+    async def _send_error(self, stream: trio.abc.Stream, status: int) -> None:
+        """Answer a malformed request (h11 can no longer frame one) and give up."""
+        reason = REASONS.get(status, "Error")
+        raw = (
+            f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\n"
+            f"Content-Length: {len(reason)}\r\nConnection: close\r\n\r\n{reason}"
+        ).encode("latin-1")
+        try:
+            await stream.send_all(raw)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+
+    # -- responses -------------------------------------------------------------
+
+    async def _respond(
+        self, conn: h11.Connection, stream: trio.abc.Stream, request: RecordedRequest
+    ) -> None:
+        resource = self.lookup(request.target)
+        reply = self._reply(request, resource)
+        if resource is not None and resource.delay > 0:
+            await trio.sleep(resource.delay)
+        cut_after: int | None = None
+        if resource is not None and reply.send_body:
+            resource.responses += 1
+            if resource.cut_after is not None and resource.cuts_made < resource.cuts:
+                resource.cuts_made += 1
+                cut_after = resource.cut_after
+        throttle = resource.throttle if resource is not None else None
+        body = reply.body if reply.send_body else b""
+        if cut_after is not None:
+            body = body[:cut_after]
+
+        if resource is not None and resource.framing == "close":
+            await stream.send_all(_raw_head(reply))
+            await _send_body(stream, body, throttle, lambda piece: piece)
+            raise _CutConnection  # The end of the connection is the end of the body.
+
+        await stream.send_all(
+            conn.send(h11.Response(status_code=reply.status, headers=reply.headers)) or b""
+        )
+        await _send_body(stream, body, throttle, lambda piece: conn.send(h11.Data(data=piece)))
+        if cut_after is not None:
+            raise _CutConnection
+        await stream.send_all(conn.send(h11.EndOfMessage()) or b"")
+
+    def _reply(self, request: RecordedRequest, resource: Resource | None) -> _Reply:
+        """Decide status, headers and body; nothing is sent yet."""
+        head = request.method == "HEAD"
+        if resource is None:
+            return _Reply(
+                404,
+                [("Content-Type", "text/plain"), ("Content-Length", "9")],
+                b"Not Found",
+                send_body=not head,
+            )
+        preflight_method = request.header("access-control-request-method")
+        if request.method == "OPTIONS" and resource.cors is not None and preflight_method:
+            return _preflight(request, resource, preflight_method)
+        headers: list[tuple[str, str]] = []
+        status, body = resource.status, resource.body
+        content_type = resource.content_type
+        if resource.kind == "redirect":
+            assert resource.location is not None
+            headers.append(("Location", resource.location))
+        elif resource.kind == "echo":
+            content_type = request.header("content-type")
+            if content_type is None:
+                status, body, content_type = 400, b"no Content-Type to echo", "text/plain"
+            else:
+                status, body = 200, request.body
+        elif resource.ranges:
+            headers.append(("Accept-Ranges", "bytes"))
+            if status == 200 and request.method == "GET":
+                status, body, content_range = _apply_range(request, resource)
+                if content_range is not None:
+                    headers.append(("Content-Range", content_range))
+        if content_type is not None:
+            headers.append(("Content-Type", content_type))
+        if resource.etag is not None:
+            headers.append(("ETag", resource.etag))
+        if resource.last_modified is not None:
+            headers.append(("Last-Modified", resource.last_modified))
+        if resource.cors is not None:
+            headers.append(("Access-Control-Allow-Origin", resource.cors))
+        headers.extend(resource.headers)
+        send_body = not head and status not in NO_BODY_STATUSES
+        if resource.framing == "chunked":
+            headers.append(("Transfer-Encoding", "chunked"))
+        elif resource.framing == "close":
+            headers.append(("Connection", "close"))
+        elif status not in NO_BODY_STATUSES:
+            headers.append(("Content-Length", str(len(body))))
+        return _Reply(status, headers, body, send_body=send_body)
+
+
+def _preflight(request: RecordedRequest, resource: Resource, method: str) -> _Reply:
+    """Allow a CORS preflight to a resource that has ``cors`` set: whatever it asks for."""
+    assert resource.cors is not None
+    headers = [
+        ("Access-Control-Allow-Origin", resource.cors),
+        ("Access-Control-Allow-Methods", method),
+    ]
+    requested_headers = request.header("access-control-request-headers")
+    if requested_headers:
+        headers.append(("Access-Control-Allow-Headers", requested_headers))
+    return _Reply(204, headers, send_body=False)
+
+
+def _apply_range(request: RecordedRequest, resource: Resource) -> tuple[int, bytes, str | None]:
+    """Status, body and Content-Range for a GET, honouring Range and If-Range (RFC 9110)."""
+    body, total = resource.body, len(resource.body)
+    range_header = request.header("range")
+    if range_header is None:
+        return 200, body, None
+    if_range = request.header("if-range")
+    if if_range is not None:
+        validator = resource.validator()
+        if validator is None or validator.startswith("W/") or if_range != validator:
+            return 200, body, None  # The representation changed: send all of it.
+    match = _RANGE.fullmatch(range_header.strip())
+    if match is None or not (match[1] or match[2]):
+        return 200, body, None  # Unsupported or invalid ranges are ignored.
+    if match[1]:
+        first = int(match[1])
+        if match[2] and int(match[2]) < first:
+            return 200, body, None  # An invalid range-spec: ignore the header.
+        last = min(int(match[2]), total - 1) if match[2] else total - 1
+    else:  # A suffix range: the last N bytes; "-0" asks for none of them.
+        suffix = int(match[2])
+        first, last = (max(0, total - suffix) if suffix else total), total - 1
+    if first >= total:
+        return 416, b"", f"bytes */{total}"
+    return 206, body[first : last + 1], f"bytes {first}-{last}/{total}"
+
+
+def _raw_head(reply: _Reply) -> bytes:
+    """A response head written by hand, for close-delimited bodies h11 won't frame."""
+    lines = [f"HTTP/1.1 {reply.status} {REASONS.get(reply.status, 'Status')}"]
+    lines += [f"{name}: {value}" for name, value in reply.headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+async def _send_body(
+    stream: trio.abc.Stream,
+    body: bytes,
+    throttle: float | None,
+    frame: _Framer,
+) -> None:
+    """Write *body* framed by *frame*; throttled, in slices with sleeps so progress shows."""
+    if throttle is None:
+        for start in range(0, len(body), SEND_SLICE):
+            await stream.send_all(frame(body[start : start + SEND_SLICE]) or b"")
+        return
+    step = max(1, int(throttle // 10))
+    for start in range(0, len(body), step):
+        piece = body[start : start + step]
+        await trio.sleep(len(piece) / throttle)
+        await stream.send_all(frame(piece) or b"")

@@ -1,0 +1,122 @@
+"""The simulated browser: a user agent owning every task, connection and window it opens.
+
+>>> async with bgfetch.open_user_agent(network=net) as ua:
+...     window = await ua.open_window("https://example.test/")
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import ModuleType
+from typing import Any
+
+import attrs
+import trio
+
+from bgfetch.editions import load_edition
+from bgfetch.fetch.fetching import Fetcher
+from bgfetch.fetch.http import ConnectionPool
+from bgfetch.infra import Condition
+from bgfetch.net.base import Transport
+from bgfetch.observe import Observers
+from bgfetch.permissions import Permissions
+from bgfetch.store.base import DEFAULT_QUOTA, Store
+from bgfetch.store.memory import MemoryStore
+from bgfetch.sw.environment import Environment, Window
+from bgfetch.sw.events import Event
+from bgfetch.sw.registration import Registration
+from bgfetch.ui import UserInterface
+from bgfetch.url import parse_url
+
+
+@attrs.frozen
+class HandlerError:
+    """An exception a service-worker handler raised, kept so a test can see it."""
+
+    event_type: str
+    error: BaseException
+    event: Any = attrs.field(repr=False, eq=False)
+
+
+class UserAgent:
+    def __init__(
+        self,
+        nursery: trio.Nursery,
+        *,
+        network: Transport,
+        edition: ModuleType,
+        store: Store,
+        permissions: Permissions,
+    ) -> None:
+        self.nursery = nursery
+        self.network = network
+        self.edition = edition
+        self.store = store
+        self.permissions = permissions
+        self.pool = ConnectionPool(network, nursery)
+        self.fetcher = Fetcher(self.pool)
+        self.observers = Observers()
+        self.ui = UserInterface()
+        self.environments: list[Environment] = []
+        self.registrations: dict[str, Registration] = {}
+        self.registrations_changed = Condition()
+        self.handler_errors: list[HandlerError] = []
+
+    async def open_window(self, url: str, *, csp: str | None = None) -> Window:
+        """Open a window (a document) at *url*; *csp* is its Content-Security-Policy."""
+        window = Window(self, parse_url(url), csp=csp)
+        self.add_environment(window)
+        return window
+
+    def add_environment(self, environment: Environment) -> None:
+        environment.event_loop.start(self.nursery)
+        self.environments.append(environment)
+
+    def report_handler_error(self, event: Event, error: BaseException) -> None:
+        self.handler_errors.append(HandlerError(event.type, error, event))
+
+    def handler_errors_for(self, event: Event) -> list[HandlerError]:
+        return [e for e in self.handler_errors if e.event is event]
+
+    async def aclose(self) -> None:
+        """Close every connection and cancel every task this user agent owns."""
+        await self.pool.close()
+        self.nursery.cancel_scope.cancel()
+
+
+@asynccontextmanager
+async def open_user_agent(
+    *,
+    network: Transport | None = None,
+    edition: str = "current",
+    quota: int | None = DEFAULT_QUOTA,
+    permission: str = "granted",
+) -> AsyncIterator[UserAgent]:
+    """A user agent for the block's duration; leaving the block cancels and cleans up everything.
+
+    *network*: a :class:`bgfetch.VirtualNetwork`, or None for the real network.
+    *edition*: "current" (the WICG spec today).  *quota*: bytes of storage per
+    origin (None: unlimited).  *permission*: the default "background-fetch"
+    permission state for every origin ("granted", "denied" or "prompt").
+    """
+    edition_module = load_edition(edition)
+    if network is None:
+        from bgfetch.net.real import RealNetwork
+
+        network = RealNetwork()
+    store = MemoryStore(quota)
+    permissions = Permissions(permission)
+    async with trio.open_nursery() as nursery:
+        ua = UserAgent(
+            nursery,
+            network=network,
+            edition=edition_module,
+            store=store,
+            permissions=permissions,
+        )
+        try:
+            yield ua
+        finally:
+            with trio.CancelScope(shield=True):
+                await ua.aclose()
