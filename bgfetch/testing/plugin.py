@@ -14,7 +14,8 @@ pytest-trio (``trio_mode = true``, or mark tests with ``@pytest.mark.trio``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 import trio.testing
@@ -24,6 +25,28 @@ from bgfetch.testing.origin_server import OriginServer
 from bgfetch.useragent import UserAgent, open_user_agent
 
 ORIGIN = "https://example.test"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run each test that uses ``virtual_network`` on that fixture's MockClock.
+
+    pytest-trio hands ``trio.run`` only the clocks a test requests *directly*; a
+    test asking for ``user_agent`` alone would run on the real clock (and take
+    real seconds).  A ``trio`` mark whose runner takes the test's clock fixture
+    fixes that for every test whose fixtures include ``virtual_network``.
+    """
+    for item in items:
+        if "virtual_network" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.trio(run=_runner_on_clock_of(item)), append=False)
+
+
+def _runner_on_clock_of(item: pytest.Item) -> Callable[..., Any]:
+    def run(fn: Callable[[], Any], *, clock: Any = None, **kwargs: Any) -> Any:
+        if clock is None:
+            clock = item.funcargs.get("autojump_clock")  # type: ignore[attr-defined]
+        return trio.run(fn, clock=clock, **kwargs)
+
+    return run
 
 
 @pytest.fixture
