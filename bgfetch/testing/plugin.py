@@ -14,6 +14,7 @@ pytest-trio (``trio_mode = true``, or mark tests with ``@pytest.mark.trio``).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -36,7 +37,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     fixes that for every test whose fixtures include ``virtual_network``.
     """
     for item in items:
-        if "virtual_network" in getattr(item, "fixturenames", ()):
+        test = getattr(item, "obj", None)
+        if "virtual_network" in getattr(item, "fixturenames", ()) and (
+            inspect.iscoroutinefunction(test)
+        ):
             item.add_marker(pytest.mark.trio(run=_runner_on_clock_of(item)), append=False)
 
 
