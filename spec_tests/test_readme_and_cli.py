@@ -1,0 +1,36 @@
+"""The README's example runs as written, and the bgfetch command's demo succeeds."""
+
+import pathlib
+import re
+
+import pytest
+
+from bgfetch import cli
+
+README = pathlib.Path(__file__).parent.parent / "README.md"
+
+
+def test_readme_example_runs_as_written(capsys):
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    example = next(block for block in blocks if "trio.run(main" in block)
+    exec(compile(example, "README.md", "exec"), {"__name__": "readme"})
+    out = capsys.readouterr().out
+    assert "https://example.test/ep-5.mp3 200 3000000" in out
+    assert "https://example.test/ep-5.jpg 200 7" in out
+    assert "success Episode 5 is ready" in out
+    assert "downloaded 3000007" in out
+
+
+def test_cli_demo_downloads_every_byte_and_exits_zero(capsys):
+    assert cli.main(["demo", "--instant"]) == 0
+    out = capsys.readouterr().out
+    assert "backgroundfetchsuccess" in out
+    assert "6,291,456 bytes" in out
+    assert "done" in out
+
+
+def test_cli_rejects_an_unknown_edition(capsys):
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["demo", "--edition", "1999"])
+    assert exit.value.code == 2
+    assert "1999" in capsys.readouterr().err
