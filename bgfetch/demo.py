@@ -31,7 +31,7 @@ def _files() -> dict[str, bytes]:
     return {
         "/episodes/5.mp3": episode,
         "/episodes/5.jpg": b"\xff\xd8" + b"artwork" * 4000,
-        "/episodes/5.txt": "Episode 5: background fetch, explained.\n".encode(),
+        "/episodes/5.txt": b"Episode 5: background fetch, explained.\n",
     }
 
 
