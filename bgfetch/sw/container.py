@@ -49,7 +49,7 @@ class ServiceWorkerContainer:
         )
         return registration_object(registration, self.window)
 
-    def _matching(self) -> Registration | None:
+    def matching_registration(self) -> Registration | None:
         """Match Service Worker Registration for the window's URL: the longest scope prefix."""
         url = self.window.url.href
         matches = [
@@ -60,7 +60,7 @@ class ServiceWorkerContainer:
         return max(matches, key=lambda reg: len(reg.scope_url.href), default=None)
 
     async def get_registration(self) -> ServiceWorkerRegistration | None:
-        registration = self._matching()
+        registration = self.matching_registration()
         return registration_object(registration, self.window) if registration else None
 
     @property
@@ -69,7 +69,7 @@ class ServiceWorkerContainer:
         ua = self.window.user_agent
 
         def active() -> Registration | None:
-            registration = self._matching()
+            registration = self.matching_registration()
             return registration if registration and registration.active_worker else None
 
         await ua.registrations_changed.wait_for(lambda: active() is not None)

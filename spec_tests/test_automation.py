@@ -1,0 +1,63 @@
+"""Automation (#automation-click): the background fetch click WebDriver extension command."""
+
+import pytest
+import trio
+
+import bgfetch
+from bgfetch.editions.current.automation import WebDriverError, background_fetch_click
+from bgfetch.testing import open_window_with_worker
+
+
+def clicking_worker(clicks: list) -> bgfetch.ServiceWorker:
+    worker = bgfetch.ServiceWorker()
+
+    @worker.on("backgroundfetchclick")
+    def on_click(event):
+        clicks.append((event.registration.id, event.registration.result))
+
+    return worker
+
+
+async def test_click_fires_backgroundfetchclick_for_the_newest_fetch_with_the_id(
+    user_agent, origin_server
+):
+    """Steps 5 and 7: the newest background fetch with the id gets the click event."""
+    origin_server.add("/a.txt", "A")
+    origin_server.add("/slow.txt", "S", delay=5)
+    clicks: list = []
+    window, registration = await open_window_with_worker(user_agent, clicking_worker(clicks))
+    await registration.background_fetch.fetch("a", "/a.txt")
+    await trio.sleep(1)  # settled: the id is free again
+    await registration.background_fetch.fetch("a", "/slow.txt")
+    background_fetch_click(window, "a")
+    await trio.sleep(1)
+    # The newest one, still running (the first had settled with "success").
+    assert clicks == [("a", "")]
+    assert user_agent.ui.displays[0].result == "success"
+    newest = user_agent.ui.displays[-1].bg_fetch
+    assert user_agent.ui.displays[0].bg_fetch is not newest
+
+
+async def test_click_on_an_unknown_id_is_background_fetch_not_found(user_agent, origin_server):
+    """Step 6: no background fetch with that id -> 404 "background fetch not found"."""
+    window, _ = await open_window_with_worker(user_agent, bgfetch.ServiceWorker())
+    with pytest.raises(WebDriverError) as error:
+        background_fetch_click(window, "nope")
+    assert (error.value.status, error.value.error_code) == (404, "background fetch not found")
+
+
+async def test_click_without_a_registration_is_invalid_service_worker_state(user_agent):
+    """Step 4: no matching service worker registration -> 400."""
+    window = await user_agent.open_window("https://example.test/")
+    with pytest.raises(WebDriverError) as error:
+        background_fetch_click(window, "a")
+    assert (error.value.status, error.value.error_code) == (400, "invalid service worker state")
+
+
+async def test_click_in_a_closed_window_is_no_such_window(user_agent):
+    """Step 1: the browsing context is no longer open -> no such window."""
+    window = await user_agent.open_window("https://example.test/")
+    await window.close()
+    with pytest.raises(WebDriverError) as error:
+        background_fetch_click(window, "a")
+    assert error.value.error_code == "no such window"
