@@ -14,6 +14,7 @@ partial.py              #validate-partial-response-algorithm,
                         #extract-content-range-values-algorithm
 records.py              #create-settled-fetches-algorithm
 api.py                  #api (manager, registration, events)
+automation.py           #automation-click (WebDriver extension command)
 ======================  ===================================================
 """
 
