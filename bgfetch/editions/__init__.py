@@ -12,6 +12,7 @@ from types import ModuleType
 
 EDITIONS = {
     "current": "bgfetch.editions.current",
+    "2017-10-12": "bgfetch.editions.draft_2017",
 }
 
 

@@ -1,0 +1,459 @@
+"""The API (#api): BackgroundFetchManager, BackgroundFetchRegistration and the events.
+
+Names are the IDL's in snake_case; methods returning a promise are ``async``.
+Where the draft says TODO, the behaviour is the nearest later revision's, marked
+"(filled: <commit>)" and listed in SPEC-NOTES.md, "2017-10-12 edition".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import trio
+
+from bgfetch.editions.draft_2017.attempt import attempt_a_background_fetch
+from bgfetch.editions.draft_2017.concepts import (
+    BackgroundFetch,
+    BackgroundFetchRecord,
+    contains,
+    registration_extension,
+)
+from bgfetch.editions.draft_2017.fetches import (
+    BackgroundFetchActiveFetches,
+    BackgroundFetchSettledFetches,
+)
+from bgfetch.editions.draft_2017.instances import get_a_background_fetch_registration_instance
+from bgfetch.editions.draft_2017.privacy import show
+from bgfetch.errors import InvalidStateError, QuotaExceededError
+from bgfetch.fetch.request import Request, RequestInfo
+from bgfetch.infra import EventTarget, ParallelQueue, Promise
+from bgfetch.store.base import StorageFull
+from bgfetch.sw.environment import Environment
+from bgfetch.sw.events import Event, ExtendableEvent
+from bgfetch.sw.registration import ServiceWorkerRegistration
+
+BACKGROUND_FETCH_STATES = ("pending", "succeeded", "failed")
+
+
+class BackgroundFetchManager:
+    """BackgroundFetchManager (#background-fetch-manager), one per ServiceWorkerRegistration
+    object: its service worker registration, and its BackgroundFetchRegistration instances."""
+
+    def __init__(self, registration_object: ServiceWorkerRegistration) -> None:
+        # Its service worker registration is the ServiceWorkerRegistration's registration.
+        self.registration = registration_object.registration
+        self.environment: Environment = registration_object.environment
+        # BackgroundFetchRegistration instances: background fetch -> instance, initially empty.
+        self.instances: dict[BackgroundFetch, BackgroundFetchRegistration] = {}
+
+    async def fetch(
+        self,
+        id: str,
+        requests: RequestInfo | Iterable[RequestInfo],
+        *,
+        icons: list[Any] | None = None,
+        title: str = "",
+        download_total: int = 0,
+    ) -> BackgroundFetchRegistration:
+        """#background-fetch-manager-fetch"""
+        if not isinstance(id, str):
+            raise TypeError(f"a background fetch id is a string, not {id!r}")
+        if not isinstance(download_total, int) or download_total < 0:
+            raise TypeError(f"downloadTotal must be a non-negative integer, not {download_total!r}")
+        env = self.environment
+        ua = env.user_agent
+        # 1. Let registration be the context object's service worker registration.
+        registration = self.registration
+        # 2. Let bgFetchInstances be context object's BackgroundFetchRegistration instances.
+        bg_fetch_instances = self.instances
+        # 3. Let records be a new list.
+        records: list[BackgroundFetchRecord] = []
+        # 4. Let uploadTotal be 0.
+        upload_total = 0
+        # 5. If requests is a RequestInfo, set requests to « requests ».
+        if isinstance(requests, str | Request):
+            requests = [requests]
+        requests = list(requests)
+        # 6. If requests is empty, then return a promise rejected with a TypeError.
+        if not requests:
+            raise TypeError(f"background fetch {id!r}: at least one request must be given")
+        # 7. For each request of requests:
+        for request in requests:
+            # 7.1. Let internalRequest be the request of the result of invoking the Request
+            # constructor with request.  (An exception it throws rejects the promise.)
+            internal_request = Request(request, base_url=env.api_base_url).request
+            # 7.2. If internalRequest's mode is "no-cors", reject with a TypeError.
+            if internal_request.mode == "no-cors":
+                raise TypeError(
+                    f"background fetch {id!r}: {internal_request.url.href}: "
+                    "the request mode must not be no-cors"
+                )
+            # 7.3. If internalRequest's body is not null, then:
+            if internal_request.body is not None:
+                # 7.3.1. If its body's source is a ReadableStream, reject with a TypeError.
+                if internal_request.body.source is None:
+                    raise TypeError(
+                        f"background fetch {id!r}: {internal_request.url.href}: "
+                        "a request body that is a stream (ReadableStream) is not supported"
+                    )
+                # 7.3.2. Increment uploadTotal by its body's total bytes.
+                upload_total += len(internal_request.body.source)
+            # 7.4. Set internalRequest's client to null.
+            internal_request.client = None
+            internal_request.origin = env.origin  # the request's origin, for Fetch's checks
+            # 7.5. Let record be a new background fetch record.
+            # 7.6. Set record's request to internalRequest.
+            record = BackgroundFetchRecord(
+                request=internal_request, response_body=ua.store.new_bytes(env.origin)
+            )
+            # 7.7. Append record to records.
+            records.append(record)
+        # 8. Let promise be a new promise.
+        promise: Promise[BackgroundFetchRegistration] = Promise()
+        extension = registration_extension(registration)
+
+        # 9. Enqueue the following steps to registration's active background fetches edit queue:
+        def steps() -> None:
+            # 9.1. Let bgFetchMap be registration's active background fetches.
+            bg_fetch_map = extension.active_background_fetches
+            # 9.2. If registration's active worker is null, reject with a TypeError.
+            if registration.active_worker is None:
+                promise.reject(
+                    TypeError(
+                        f"background fetch {id!r}: the service worker registration for "
+                        f"{registration.scope_url.href} has no active worker"
+                    )
+                )
+                return
+            # 9.3. If bgFetchMap[id] exists, reject promise with a TypeError.
+            if id in bg_fetch_map:
+                promise.reject(
+                    TypeError(
+                        f"background fetch {id!r}: there already is an active background fetch "
+                        "with this id"
+                    )
+                )
+                return
+            # 9.4. Let bgFetch be a new background fetch.
+            bg_fetch = BackgroundFetch(
+                id=id,
+                records=records,
+                download_total=download_total,
+                upload_total=upload_total,
+                icons=list(icons) if icons is not None else [],
+                title=title,
+                service_worker_registration=registration,
+                progress_handling_queue=ParallelQueue(f"progress handling queue of {id!r}"),
+            )
+            bg_fetch.progress_handling_queue.start(ua.nursery)
+            # 9.5. Set bgFetchMap[id] to bgFetch.
+            bg_fetch_map[id] = bg_fetch
+            # 9.6. If storing bgFetch fails due to exceeding a quota limit, reject promise
+            # with a QuotaExceededError.  Storing it takes its request bodies, with room
+            # for its download total (as the current edition; SPEC-NOTES.md), and the
+            # rejected bgFetch leaves bgFetchMap again (SPEC-NOTES.md).
+            try:
+                ua.store.reserve(env.origin, upload_total + download_total)
+            except StorageFull as full:
+                del bg_fetch_map[id]
+                promise.reject(QuotaExceededError(f"background fetch {id!r}: {full}"))
+                return
+            ua.store.release(env.origin, download_total)  # only the request bodies stay stored
+            # 9.7. Resolve promise with the result of getting a BackgroundFetchRegistration
+            # instance passing bgFetchInstances and bgFetch.
+            promise.resolve(
+                get_a_background_fetch_registration_instance(bg_fetch_instances, bg_fetch, env)
+            )
+            # Not a step: the privacy section wants background fetches "highly visible
+            # and easily abortable"; the UI shows it (privacy.py).
+            show(bg_fetch, env)
+            # 9.8. Attempt a background fetch with bgFetch.  (In parallel, as 0a1eaad says:
+            # run here, it would hold the edit queue until every fetch ended;
+            # SPEC-NOTES.md.)
+            ua.nursery.start_soon(attempt_a_background_fetch, bg_fetch)
+
+        extension.active_background_fetches_edit_queue.enqueue(steps)
+        # 10. Return promise.
+        return await promise
+
+    async def get(self, id: str) -> BackgroundFetchRegistration | None:
+        """#background-fetch-manager-get"""
+        promise: Promise[BackgroundFetchRegistration | None] = Promise()
+        # 1. Let registration be the context object's associated service worker registration.
+        registration = self.registration
+        # 2. Let bgFetch be registration's active background fetches[id].
+        bg_fetch = registration_extension(registration).active_background_fetches.get(id)
+        # 3. If bgFetch is nothing, then resolve promise with undefined and abort these steps.
+        if bg_fetch is None:
+            return None
+        # 4. Let downloaded be bgFetch's last reported download.
+        downloaded = bg_fetch.last_reported_download
+        env = self.environment
+        done = trio.Event()
+
+        # 5. Enqueue the following steps to bgFetch's progress handling queue:
+        async def steps() -> None:
+            # 5.1. Queue a task task to run the following steps:
+            def task() -> None:
+                # 5.1.1. Let bgFetchRegistration be the result of getting a
+                # BackgroundFetchRegistration instance passing the context object's
+                # BackgroundFetchRegistration instances and bgFetch.
+                bg_fetch_registration = get_a_background_fetch_registration_instance(
+                    self.instances, bg_fetch, env
+                )
+                # 5.1.2. Set bgFetchRegistration's downloaded to downloaded.
+                bg_fetch_registration._downloaded = downloaded
+                # 5.1.3. Resolve promise with bgFetchRegistration.
+                promise.resolve(bg_fetch_registration)
+                done.set()
+
+            env.event_loop.queue_task(task)
+            # 5.2. Wait for task to complete.
+            await done.wait()
+
+        bg_fetch.progress_handling_queue.enqueue(steps)
+        return await promise
+
+    async def get_ids(self) -> list[str]:
+        """#background-fetch-manager-get-ids"""
+        # 1. Let registration be the context object's associated service worker registration.
+        registration = self.registration
+        # 2. Let ids be the result of getting the keys of registration's active background
+        # fetches.
+        ids = list(registration_extension(registration).active_background_fetches)
+        # 3. Resolve promise with ids.
+        return ids
+
+
+class BackgroundFetchRegistration(EventTarget):
+    """BackgroundFetchRegistration (#background-fetch-registration).
+
+    ``add_event_listener("progress", cb)`` or ``onprogress`` hears each report of progress.
+    """
+
+    def __init__(self, bg_fetch: BackgroundFetch, realm: Environment) -> None:
+        super().__init__()
+        # An associated background fetch.
+        self.background_fetch = bg_fetch
+        self.realm = realm
+        # An associated downloaded, initially 0.
+        self._downloaded = 0
+        # (filled: d18bb02) An associated uploaded, initially 0 (3abbda2 reports it).
+        self._uploaded = 0
+        # id, uploadTotal and downloadTotal, copied from the background fetch.
+        self._id = bg_fetch.id
+        self._upload_total = bg_fetch.upload_total
+        self._download_total = bg_fetch.download_total
+        # (filled: 4e709be) the active fetches: this background fetch's records.
+        self._active_fetches = BackgroundFetchActiveFetches(bg_fetch.records, realm)
+        self.onprogress: Callable[[Event], Any] | None = None
+
+    @property
+    def id(self) -> str:
+        return self._id
+
+    @property
+    def upload_total(self) -> int:
+        return self._upload_total
+
+    @property
+    def uploaded(self) -> int:
+        """The draft: "must return TODO".  (filled: d18bb02, 3abbda2) this instance's
+        uploaded, which report progress updates."""
+        return self._uploaded
+
+    @property
+    def download_total(self) -> int:
+        return self._download_total
+
+    @property
+    def downloaded(self) -> int:
+        return self._downloaded
+
+    @property
+    def active_fetches(self) -> BackgroundFetchActiveFetches:
+        """The draft: "the context object's background fetch's TODO".  (filled: 4e709be)"""
+        return self._active_fetches
+
+    def dispatch_event(self, event: Event, env: Environment) -> None:
+        """Fire *event* at this object: the onprogress handler, then the listeners."""
+        listeners = self.listeners(event.type)
+        if event.type == "progress" and self.onprogress is not None:
+            listeners.insert(0, self.onprogress)
+        for listener in listeners:
+            env.event_loop.call_listener(listener, event)
+
+    async def abort(self) -> bool:
+        """#background-fetch-registration-abort"""
+        promise: Promise[bool] = Promise()
+        # 1. Let bgFetch be the context object's associated background fetch.
+        bg_fetch = self.background_fetch
+        # 2. Let swRegistration be bgFetch's service worker registration.
+        sw_registration = bg_fetch.service_worker_registration
+        extension = registration_extension(sw_registration)
+
+        # 3. Enqueue the following steps to swRegistration's active background fetches edit queue:
+        def steps() -> None:
+            # 3.1. Let activeBgFetches be swRegistration's active background fetches.
+            active_bg_fetches = extension.active_background_fetches
+            # 3.2. Let id be bgFetch's id.
+            id = bg_fetch.id
+            # 3.3. If activeBgFetches does not contain bgFetch, resolve promise with false.
+            if not contains(active_bg_fetches, bg_fetch):
+                promise.resolve(False)
+                return
+            # 3.4. Remove activeBgFetches[id].
+            del active_bg_fetches[id]
+            # 3.5. Resolve promise with true.
+            promise.resolve(True)
+            # 3.6. TODO: Terminate related fetches with the aborted flag set.  (filled:
+            # 8a2733f) Set bgFetch's abort all flag.
+            sw_registration.user_agent.observers.step(
+                "#background-fetch-registration-abort", "3.6", "abort all", id=id
+            )
+            bg_fetch.abort_all = True
+
+        extension.active_background_fetches_edit_queue.enqueue(steps)
+        return await promise
+
+    def __repr__(self) -> str:
+        return (
+            f"<BackgroundFetchRegistration {self._id!r} downloaded={self._downloaded}"
+            f"/{self._download_total} uploaded={self._uploaded}/{self._upload_total}>"
+        )
+
+
+def _member(init: Mapping[str, Any], name: str, dictionary: str) -> Any:
+    """A required member of an init dictionary: WebIDL throws a TypeError when missing."""
+    if name not in init:
+        raise TypeError(f"{dictionary}: the required member {name!r} is missing")
+    return init[name]
+
+
+class BackgroundFetchEvent(ExtendableEvent):
+    """BackgroundFetchEvent (#background-fetch-event): ``BackgroundFetchEvent(type, init)``.
+
+    The draft's constructor steps are "TODO"; (filled) as every DOM event constructor, it
+    initializes each attribute to the init member of the same name (0a1eaad: "must
+    return the value it was initialized to").  Events the user agent fires are trusted.
+    """
+
+    def __init__(
+        self,
+        type: str,
+        init: Mapping[str, Any],
+        *,
+        is_trusted: bool = False,
+        background_fetch: BackgroundFetch | None = None,
+    ) -> None:
+        id = _member(init, "id", "BackgroundFetchEventInit")
+        if not isinstance(id, str):
+            raise TypeError(f"BackgroundFetchEventInit: id must be a string, not {id!r}")
+        super().__init__(type, is_trusted=is_trusted)
+        # A BackgroundFetchEvent has an associated id, a DOMString.
+        self._id = id
+        # Not in the IDL: the background fetch the user agent fired this event for
+        # (None for a constructed event); updateUI() sets its title.
+        self.background_fetch = background_fetch
+
+    @property
+    def id(self) -> str:
+        return self._id
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.type!r} id={self._id!r}>"
+
+
+class BackgroundFetchSettledEvent(BackgroundFetchEvent):
+    """BackgroundFetchSettledEvent (#background-fetch-settled-event)."""
+
+    def __init__(
+        self,
+        type: str,
+        init: Mapping[str, Any],
+        *,
+        is_trusted: bool = False,
+        background_fetch: BackgroundFetch | None = None,
+    ) -> None:
+        fetches = _member(init, "fetches", "BackgroundFetchSettledEventInit")
+        if not isinstance(fetches, BackgroundFetchSettledFetches):
+            raise TypeError(
+                "BackgroundFetchSettledEventInit: fetches must be a BackgroundFetchSettledFetches"
+            )
+        super().__init__(type, init, is_trusted=is_trusted, background_fetch=background_fetch)
+        self._fetches = fetches
+
+    @property
+    def fetches(self) -> BackgroundFetchSettledFetches:
+        """The draft: "must return TODO".  (filled: 0a1eaad) the value it was initialized to."""
+        return self._fetches
+
+
+class BackgroundFetchUpdateEvent(BackgroundFetchSettledEvent):
+    """BackgroundFetchUpdateEvent (#background-fetch-update-event)."""
+
+    def __init__(
+        self,
+        type: str,
+        init: Mapping[str, Any],
+        *,
+        is_trusted: bool = False,
+        background_fetch: BackgroundFetch | None = None,
+    ) -> None:
+        super().__init__(type, init, is_trusted=is_trusted, background_fetch=background_fetch)
+        # (filled: b8ba6f9) A UI updated flag, initially unset.
+        self.ui_updated = False
+
+    def update_ui(self, title: str) -> Promise[None]:
+        """#background-fetch-update-event-updateui: the draft's steps are "TODO";
+        (filled: b8ba6f9) the steps of the nearest revision that has them.  Returns a
+        promise: ``await`` it, or pass it to ``wait_until``."""
+        if not isinstance(title, str):
+            return Promise.rejected(TypeError(f"updateUI(): title must be a string, not {title!r}"))
+        # 1. If this is untrusted, its UI updated flag is set, or it is not active, throw
+        # an InvalidStateError.
+        if not self.is_trusted:
+            return Promise.rejected(InvalidStateError("updateUI() on an untrusted event"))
+        if self.ui_updated:
+            return Promise.rejected(InvalidStateError("updateUI may only be called once"))
+        if not self.active:
+            return Promise.rejected(
+                InvalidStateError(f"updateUI(): the {self.type} event is no longer active")
+            )
+        # 2. Set this's UI updated flag.
+        self.ui_updated = True
+        # 3. Let bgFetch be this's background fetch.
+        bg_fetch = self.background_fetch
+        # 4. Set bgFetch's title to title.
+        if bg_fetch is not None:
+            bg_fetch.title = title
+        promise: Promise[None] = Promise()
+        promise.resolve(None)
+        return promise
+
+
+class BackgroundFetchClickEvent(BackgroundFetchEvent):
+    """BackgroundFetchClickEvent (#background-fetch-click-event): ``state`` is "pending",
+    "succeeded" or "failed"."""
+
+    def __init__(
+        self,
+        type: str,
+        init: Mapping[str, Any],
+        *,
+        is_trusted: bool = False,
+        background_fetch: BackgroundFetch | None = None,
+    ) -> None:
+        state = _member(init, "state", "BackgroundFetchClickEventInit")
+        if state not in BACKGROUND_FETCH_STATES:
+            raise TypeError(
+                f"BackgroundFetchClickEventInit: {state!r} is not a valid BackgroundFetchState"
+            )
+        super().__init__(type, init, is_trusted=is_trusted, background_fetch=background_fetch)
+        self._state: str = state
+
+    @property
+    def state(self) -> str:
+        """(filled: 1e11087) the value it was initialized to."""
+        return self._state

@@ -1,0 +1,346 @@
+"""Attempt a background fetch (#attempt-a-background-fetch-algorithm).
+
+The draft leaves three holes here, filled from the nearest later revision that
+settles each (SPEC-NOTES.md, "2017-10-12 edition"):
+
+* step 6.7, "TODO: Resume download somehow", and step 6.8.5.2, "TODO: if aborted
+  isn't true, this could be another resume point": while the resource is
+  temporarily unavailable and the request's method is `GET`, wait until it is not,
+  then fetch again with a range header for the bytes already stored (0a1eaad,
+  2018-06-22; 6cce49e, 2018-07-27).  "Temporarily unavailable" is the user agent's
+  belief, the same as the current edition's: while the network is offline, and for
+  a body cut while online, for up to ``MAX_RESUMES`` resumes of one record.
+* step 9.1, "TODO: terminate all related fetches" (and abort()'s last step): set
+  the background fetch's abort all flag; every record's ongoing fetch is then
+  terminated with the aborted flag set (8a2733f, 2018-07-27).
+* step 10, what each event's ``fetches`` holds: the background fetch's records
+  (0a1eaad), and its ``id``, a required member the draft does not list (d18bb02).
+"""
+
+from __future__ import annotations
+
+import trio
+
+from bgfetch.editions.draft_2017.concepts import (
+    BackgroundFetch,
+    BackgroundFetchRecord,
+    contains,
+    registration_extension,
+)
+from bgfetch.editions.draft_2017.fetches import BackgroundFetchSettledFetches
+from bgfetch.editions.draft_2017.partial import validate_a_partial_response
+from bgfetch.editions.draft_2017.report_progress import report_progress_for_background_fetch
+from bgfetch.errors import NetworkError
+from bgfetch.fetch.response import InternalResponse
+from bgfetch.infra import Condition, ParallelQueue
+from bgfetch.store.base import StorageFull
+from bgfetch.sw.events import ExtendableEvent
+from bgfetch.sw.registration import ServiceWorkerGlobalScope, fire_functional_event
+
+ANCHOR = "#attempt-a-background-fetch-algorithm"
+MAX_RESUMES = 15
+
+
+def failed_cors_check(response: InternalResponse) -> bool:
+    """Step 6.6's "response failed due to a failed CORS check".
+
+    The draft's own issue: Fetch does not expose this (whatwg/fetch#605).  bgfetch's
+    Fetch names CORS in the reason of a network error a CORS check caused.
+    """
+    return response.is_network_error and "CORS" in response.error
+
+
+async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
+    """#attempt-a-background-fetch-algorithm
+
+    Runs as a task of the user agent; the records run in this background fetch's
+    own nursery, which closes only when every record has stopped.
+    """
+    from bgfetch.editions.draft_2017.api import (
+        BackgroundFetchSettledEvent,
+        BackgroundFetchUpdateEvent,
+    )
+
+    ua = bg_fetch.service_worker_registration.user_agent
+    network = ua.network
+    origin = bg_fetch.service_worker_registration.origin
+    step = ua.observers.step
+    # 1. Let swRegistration be bgFetch's service worker registration.
+    sw_registration = bg_fetch.service_worker_registration
+    # 2. Let completeFetches be 0.
+    complete_fetches = 0
+    # 3. Let abandoned be false.
+    abandoned = False
+    # 4. Let aborted be false.
+    aborted = False
+    changed = Condition()  # notified whenever completeFetches, abandoned or aborted change
+    # 5. Let completeFetchesEditQueue be the result of starting a new parallel queue.
+    complete_fetches_edit_queue = ParallelQueue(f"complete fetches edit queue of {bg_fetch.id!r}")
+
+    def abandon(record: BackgroundFetchRecord, at: str, why: str, *, abort: bool = False) -> None:
+        """Set abandoned (and aborted) to true, as step *at* says."""
+        nonlocal abandoned, aborted
+        if abort:
+            aborted = True
+        abandoned = True
+        record.outcome = "aborted" if abort else "failed"
+        step(ANCHOR, at, why, id=bg_fetch.id, url=record.request.url.href, aborted=aborted)
+        changed.notify()
+
+    def temporarily_unavailable(record: BackgroundFetchRecord, *, body_cut: bool) -> bool:
+        if not network.is_online():
+            return True
+        return body_cut and record.resumes < MAX_RESUMES
+
+    async def wait_until_available(record: BackgroundFetchRecord) -> None:
+        record.resumes += 1
+        await network.wait_until_online()
+
+    async def fetch_record_once(record: BackgroundFetchRecord) -> bool:
+        """One fetch of *record* (steps 6.1-6.8); False where the record resumes (filled)."""
+        # 6.1. Let request be a copy of record's request.
+        request = record.request.copy()
+        # 6.2. Set request's keepalive flag.
+        request.keepalive = True
+        # 6.3. Set request's synchronous flag.  (bgfetch's fetch has no such flag: it is
+        # what lets step 6.4 wait for the response, which Fetcher.fetch does.)
+        # (filled: 0a1eaad) Let rangeStart be the length of record's response body; if it
+        # is not 0, add a range header to request with rangeStart.
+        range_start = len(record.response_body)
+        if range_start != 0:
+            request.add_range_header(range_start)
+
+        # (filled: 3abbda2) Let lastTransmittedSize be 0.
+        last_transmitted_size = 0
+
+        def process_request_body() -> None:
+            # (filled: 3abbda2) To process request body:
+            nonlocal last_transmitted_size
+            assert request.body is not None
+            # 1. Let transmittedSize be request's body's transmitted bytes.
+            transmitted_size = request.body.transmitted_bytes
+            # 2. Increment bgFetch's uploaded by transmittedSize minus lastTransmittedSize.
+            bg_fetch.uploaded += transmitted_size - last_transmitted_size
+            # 3. Set lastTransmittedSize to transmittedSize.
+            last_transmitted_size = transmitted_size
+            # 4. Report progress for background fetch bgFetch.
+            report_progress_for_background_fetch(bg_fetch)
+
+        step(
+            ANCHOR,
+            "6.4",
+            "fetch started",
+            id=bg_fetch.id,
+            url=request.url.href,
+            range_start=range_start,
+        )
+        # 6.4. Let response be the result of fetching request.
+        async with ua.fetcher.fetch(request, process_request_body=process_request_body) as fetched:
+            response = fetched.response
+            step(
+                ANCHOR,
+                "6.4",
+                "response",
+                id=bg_fetch.id,
+                url=request.url.href,
+                status=response.status,
+                error=response.error,
+            )
+            # 6.5. If response's aborted flag is set, set abandoned and aborted to true.
+            if response.aborted:
+                abandon(record, "6.5", "aborted network error", abort=True)
+                return True
+            # 6.6. Otherwise, if response failed due to a failed CORS check, or response is
+            # a network error and request's method is not `GET`, set abandoned to true.
+            if failed_cors_check(response) or (
+                response.is_network_error and request.method != "GET"
+            ):
+                abandon(record, "6.6", f"network error: {response.error}")
+                return True
+            # 6.7. Otherwise, if response wasn't a terminal failure (read: is a network
+            # error of a `GET`, which may be retried; SPEC-NOTES.md):
+            if response.is_network_error:
+                # 6.7.1. TODO: Resume download somehow.  (filled: 0a1eaad) If the resource
+                # is temporarily unavailable, wait until it is not and fetch again;
+                # otherwise set abandoned to true.
+                if temporarily_unavailable(record, body_cut=False):
+                    step(ANCHOR, "6.7.1", "waiting to resume", id=bg_fetch.id, url=request.url.href)
+                    await wait_until_available(record)
+                    return False
+                abandon(record, "6.7.1", f"network error: {response.error}")
+                return True
+            # 6.8. Otherwise:
+            # (filled: 0a1eaad) If response's status is 206, then validate a partial
+            # response for rangeStart, response and record's response; invalid abandons.
+            if response.status == 206:
+                if not validate_a_partial_response(range_start, response, record.response):
+                    abandon(record, "6.8", "invalid partial response")
+                    return True
+            # (filled: 0a1eaad) Otherwise, where bytes were stored, set record's response
+            # body to an empty byte sequence: the server sent the whole body again.
+            elif range_start != 0:
+                record.response_body.discard()
+                record.response_body = ua.store.new_bytes(origin)
+                report_progress_for_background_fetch(bg_fetch)
+            # 6.8.1. Set record's response to a copy of response except for its body.
+            # (When resuming, only where the response is not a 206 continuation, as in the
+            # current edition: the first response stays the one exposed.)
+            if range_start == 0 or response.status != 206:
+                record.response = response.copy()
+            # 6.8.2. Let stream be response's body's stream.
+            stream = fetched.body
+            assert stream is not None
+            try:
+                # 6.8.3. Whenever one or more bytes are transmitted from stream:
+                async for data in stream:
+                    # 6.8.3.1. Append bytes to record's response body.
+                    try:
+                        record.append(data)
+                    except StorageFull as full:
+                        # (filled: 3f13703) If that fails due to exceeding a quota limit,
+                        # cancel stream and set abandoned to true.
+                        abandon(record, "6.8.3.1", f"quota exceeded: {full}")
+                        return True
+                    # 6.8.3.2. Report progress for background fetch bgFetch.
+                    report_progress_for_background_fetch(bg_fetch)
+            except NetworkError as error:
+                # 6.8.5. If at any point stream becomes errored, then:
+                step(
+                    ANCHOR,
+                    "6.8.5",
+                    "body stream errored",
+                    id=bg_fetch.id,
+                    url=request.url.href,
+                    stored=len(record.response_body),
+                    error=str(error),
+                )
+                # 6.8.5.1. If response's aborted flag is set, then set aborted to true.
+                # (An aborted stream is a termination: see run_record.)
+                # 6.8.5.2. Set abandoned to true.  TODO: if aborted isn't true, this
+                # could be another resume point.  (filled: 6cce49e) If the resource is
+                # temporarily unavailable and request's method is `GET`, wait until it
+                # is not, then resume.
+                if temporarily_unavailable(record, body_cut=True) and request.method == "GET":
+                    await wait_until_available(record)
+                    return False
+                abandon(record, "6.8.5.2", f"body stream errored: {error}")
+                return True
+        # 6.8.4. If at any point the bytes transmission for stream is done normally, then
+        # enqueue the following steps to completeFetchesEditQueue:
+        record.outcome = "success"
+        step(
+            ANCHOR,
+            "6.8.4",
+            "body complete",
+            id=bg_fetch.id,
+            url=request.url.href,
+            status=response.status,
+            bytes=len(record.response_body),
+        )
+
+        def increment() -> None:
+            nonlocal complete_fetches
+            # 6.8.4.1. Increment completeFetches.
+            complete_fetches += 1
+            changed.notify()
+
+        complete_fetches_edit_queue.enqueue(increment)
+        return True
+
+    async def run_record(record: BackgroundFetchRecord) -> None:
+        """Step 6 for one record, terminated (with the aborted flag set) by abort all."""
+        terminated = False
+
+        async with trio.open_nursery() as attempt:
+
+            async def run() -> None:
+                while not await fetch_record_once(record):
+                    pass  # (filled) resume: fetch again
+                attempt.cancel_scope.cancel()  # stop watching the abort all flag
+
+            async def terminate_when_abort_all() -> None:
+                nonlocal terminated
+                await bg_fetch.changed.wait_for(lambda: bg_fetch.abort_all)
+                terminated = True
+                attempt.cancel_scope.cancel()
+
+            attempt.start_soon(run)
+            attempt.start_soon(terminate_when_abort_all)
+        if terminated and record.outcome == "":
+            # The fetch was terminated with the aborted flag set: before its response,
+            # step 6.5 sees the aborted flag; during its body, step 6.8.5.1 does.
+            at = "6.8.5.1" if record.response is not None else "6.5"
+            abandon(record, at, "terminated with the aborted flag set", abort=True)
+
+    async with trio.open_nursery() as queue_owner:
+        complete_fetches_edit_queue.start(queue_owner)
+        async with trio.open_nursery() as records_nursery:
+            # 6. For each record in bgFetch's records, run these steps in parallel:
+            for record in bg_fetch.records:
+                records_nursery.start_soon(run_record, record)
+            # 7. Wait for either abandoned to be true, or completeFetches to be the size of
+            # bgFetch's records.
+            await changed.wait_for(lambda: abandoned or complete_fetches == len(bg_fetch.records))
+            # 8. Let operationAborted be aborted.
+            operation_aborted = aborted
+            # 9. If abandoned is true:
+            if abandoned:
+                # 9.1. TODO: terminate all related fetches.  (filled: 8a2733f) Set
+                # bgFetch's abort all flag.
+                step(ANCHOR, "9.1", "terminate all related fetches", id=bg_fetch.id)
+                bg_fetch.abort_all = True
+
+            # 10. Enqueue the following steps to swRegistration's active background
+            # fetches edit queue:
+            def settle() -> None:
+                nonlocal operation_aborted
+                # 10.1. Let activeBgFetches be swRegistration's active background fetches.
+                active_bg_fetches = registration_extension(
+                    sw_registration
+                ).active_background_fetches
+                # 10.2. Let id be bgFetch's id.
+                id = bg_fetch.id
+                # 10.3. If activeBgFetches contains bgFetch, then remove activeBgFetches[id].
+                if contains(active_bg_fetches, bg_fetch):
+                    del active_bg_fetches[id]
+                # 10.4. Otherwise, set operationAborted to true.  (The abort race: abort()
+                # succeeded while a fetch failed; its abort event fires.)
+                else:
+                    if not operation_aborted:
+                        step(ANCHOR, "10.4", "abort() won the race", id=id)
+                    operation_aborted = True
+                # 10.5-10.7. Choose the event.
+                event_name: str
+                if operation_aborted:
+                    # 10.5. "backgroundfetchabort", using BackgroundFetchSettledEvent.
+                    at, event_name = "10.5", "backgroundfetchabort"
+                elif abandoned:
+                    # 10.6. "backgroundfetchfail", using BackgroundFetchUpdateEvent.
+                    at, event_name = "10.6", "backgroundfetchfail"
+                else:
+                    # 10.7. "backgroundfetched", using BackgroundFetchUpdateEvent.
+                    at, event_name = "10.7", "backgroundfetched"
+                bg_fetch.settled_event = event_name
+                step(ANCHOR, at, f"fire {event_name}", id=id)
+
+                # Fire a functional event named eventName on swRegistration with:
+                # id: id (filled: d18bb02); fetches: a new BackgroundFetchSettledFetches
+                # whose records are bgFetch's records (filled: 0a1eaad).
+                def create_event(realm: ServiceWorkerGlobalScope) -> ExtendableEvent:
+                    init = {
+                        "id": id,
+                        "fetches": BackgroundFetchSettledFetches(bg_fetch.records, realm),
+                    }
+                    constructor = (
+                        BackgroundFetchSettledEvent
+                        if event_name == "backgroundfetchabort"
+                        else BackgroundFetchUpdateEvent
+                    )
+                    return constructor(event_name, init, is_trusted=True, background_fetch=bg_fetch)
+
+                fire_functional_event(sw_registration, event_name, create_event)
+
+            registration_extension(sw_registration).active_background_fetches_edit_queue.enqueue(
+                settle
+            )
+        queue_owner.cancel_scope.cancel()  # every record has stopped: the queue is done

@@ -1,0 +1,110 @@
+"""Infrastructure (#infrastructure): the concepts of the 2017-10-12 draft.
+
+Concept objects hold the draft's state.  Fields that algorithms wait on notify a
+:class:`~bgfetch.infra.Condition` when assigned, so a spec step reads as a plain
+assignment.  What the draft leaves out and bgfetch fills in from a later revision
+is marked "(filled: ...)" and listed in SPEC-NOTES.md, "2017-10-12 edition".
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import attrs
+
+from bgfetch.fetch.request import InternalRequest
+from bgfetch.fetch.response import InternalResponse
+from bgfetch.infra import Condition, ParallelQueue
+from bgfetch.store.base import StoredBytes
+from bgfetch.sw.registration import Registration
+
+EXTENSION_KEY = "background-fetch 2017-10-12"
+
+
+def _notify(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> Any:
+    instance.changed.notify()
+    return value
+
+
+@attrs.define(eq=False)
+class BackgroundFetchRecord:
+    """A background fetch record (#background-fetch-record-concept)."""
+
+    request: InternalRequest
+    # The response body: a byte sequence, "initially null"; bgfetch keeps it in the
+    # user agent's store from the start, and null reads as empty.
+    response_body: StoredBytes
+    response: InternalResponse | None = attrs.field(default=None, on_setattr=_notify)
+    # (filled: 4e709be and 0a1eaad, "body complete flag" / response data result) how
+    # this record's fetch ended: "" while fetching, "success" when the body was
+    # transmitted normally, "aborted" when it was terminated with the aborted flag,
+    # "failed" otherwise.  responseReady and BackgroundFetchSettledFetch.response read it.
+    outcome: str = attrs.field(default="", on_setattr=_notify)
+    # Not in the draft: resumes made after a cut (bounded, as the current edition's).
+    resumes: int = 0
+    changed: Condition = attrs.field(factory=Condition, repr=False)
+
+    def append(self, data: builtins.bytes) -> None:
+        """Append *data* to the response body (StorageFull past the quota), waking readers."""
+        self.response_body.append(data)
+        self.changed.notify()
+
+
+@attrs.define(eq=False)
+class BackgroundFetch:
+    """A background fetch (#background-fetch-concept)."""
+
+    id: str
+    records: list[BackgroundFetchRecord]
+    title: str
+    download_total: int
+    upload_total: int
+    icons: list[Any]
+    service_worker_registration: Registration
+    progress_handling_queue: ParallelQueue
+    last_reported_download: int = 0
+    # (filled: 3abbda2) the bytes of request bodies sent so far, and the last reported.
+    uploaded: int = 0
+    last_reported_upload: int = 0
+    # (filled: 8a2733f) "terminate all related fetches" sets this; every record's
+    # ongoing fetch is then terminated with the aborted flag set.
+    abort_all: bool = attrs.field(default=False, on_setattr=_notify)
+    # Not in the draft: which settled event fired ("" until one did), for the UI's
+    # BackgroundFetchClickEvent state (filled: 9a4e0bf).
+    settled_event: str = ""
+    changed: Condition = attrs.field(factory=Condition, repr=False)
+
+
+@attrs.define(eq=False)
+class RegistrationExtension:
+    """Extensions to service worker registration
+    (#service-worker-registration-concept-extensions)."""
+
+    active_background_fetches: dict[str, BackgroundFetch]
+    active_background_fetches_edit_queue: ParallelQueue
+
+
+def registration_extension(registration: Registration) -> RegistrationExtension:
+    """This edition's state on *registration*: its active background fetches (initially an
+    empty map) and edit queue (the result of starting a new parallel queue), on first use."""
+    if EXTENSION_KEY not in registration.extensions:
+        queue = ParallelQueue(f"active background fetches edit queue of {registration.scope_url}")
+        queue.start(registration.user_agent.nursery)
+        registration.extensions[EXTENSION_KEY] = RegistrationExtension({}, queue)
+    extension: RegistrationExtension = registration.extensions[EXTENSION_KEY]
+    return extension
+
+
+def contains(active_bg_fetches: dict[str, BackgroundFetch], bg_fetch: BackgroundFetch) -> bool:
+    """#active-background-fetches-contains"""
+    # 1. Let id be bgFetch's id.
+    id = bg_fetch.id
+    # 2. If activeBgFetches[id] does not exist, then return false.
+    if id not in active_bg_fetches:
+        return False
+    # 3. If activeBgFetches[id] does not equal bgFetch, then return false.
+    if active_bg_fetches[id] is not bg_fetch:
+        return False
+    # 4. Return true.
+    return True

@@ -1,0 +1,292 @@
+"""What the draft leaves as TODO about fetches, filled from the nearest later revisions.
+
+* ``BackgroundFetchRegistration.activeFetches`` "must return the context object's
+  background fetch's TODO": a :class:`BackgroundFetchActiveFetches` over the
+  background fetch's records, each a :class:`BackgroundFetchActiveFetch` whose
+  ``responseReady`` follows 4e709be (2018-07-31, #create-record-objects-algorithm).
+* ``BackgroundFetchSettledEvent.fetches`` "must return TODO", and the events'
+  "A new BackgroundFetchSettledFetches. TODO: associate this with bgFetch's
+  records": a :class:`BackgroundFetchSettledFetches` whose records are bgFetch's
+  records, with ``match()`` and ``values()`` as 0a1eaad (2018-06-22) defines them
+  (#create-settled-fetches-algorithm).
+
+Matching follows Cache's rules (Service Workers #request-matches-cached-item-algorithm),
+as 0a1eaad says.  SPEC-NOTES.md, "2017-10-12 edition".
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from bgfetch.editions.draft_2017.concepts import BackgroundFetchRecord
+from bgfetch.errors import AbortError
+from bgfetch.fetch.request import InternalRequest, Request, RequestInfo
+from bgfetch.fetch.response import InternalResponse, Response
+from bgfetch.infra import Promise
+from bgfetch.sw.environment import Environment
+
+STREAM_SLICE = 64 * 1024  # the "user agent determined slice" a pull reads from storage
+
+
+class BackgroundFetchFetch:
+    """BackgroundFetchFetch (#background-fetch-registration): a request."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+
+    @property
+    def request(self) -> Request:
+        return self._request
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._request.method} {self._request.url}>"
+
+
+class BackgroundFetchActiveFetch(BackgroundFetchFetch):
+    """BackgroundFetchActiveFetch: a request and a promise for its response."""
+
+    def __init__(self, request: Request, response_ready: Promise[Response]) -> None:
+        super().__init__(request)
+        self._response_ready = response_ready
+
+    @property
+    def response_ready(self) -> Promise[Response]:
+        """``response = await active_fetch.response_ready``."""
+        return self._response_ready
+
+
+class BackgroundFetchSettledFetch(BackgroundFetchFetch):
+    """BackgroundFetchSettledFetch: a request and its response, or None (null)."""
+
+    def __init__(self, request: Request, response: Response | None) -> None:
+        super().__init__(request)
+        self._response = response
+
+    @property
+    def response(self) -> Response | None:
+        return self._response
+
+
+def _query(request: RequestInfo, realm: Environment) -> InternalRequest:
+    """The request a match() looks for, as Cache's match makes it from a RequestInfo."""
+    return Request(request, base_url=realm.api_base_url).request
+
+
+def _matching(
+    records: list[BackgroundFetchRecord], request: RequestInfo, realm: Environment
+) -> list[BackgroundFetchRecord]:
+    """records filtered "according to the rules of cache.matchAll()" (no query options:
+    the draft's match() takes none)."""
+    query = _query(request, realm)
+    if query.method != "GET":
+        return []  # Cache: a non-GET query matches nothing (without ignoreMethod).
+    return [
+        record
+        for record in records
+        if request_matches_cached_item(query, record.request, record.response)
+    ]
+
+
+class BackgroundFetchActiveFetches:
+    """BackgroundFetchActiveFetches: the active fetches of one BackgroundFetchRegistration."""
+
+    def __init__(self, records: list[BackgroundFetchRecord], realm: Environment) -> None:
+        self._records = records
+        self._realm = realm
+
+    async def match(self, request: RequestInfo) -> BackgroundFetchActiveFetch | None:
+        """(filled: 4e709be, BackgroundFetchRegistration.match) The first active fetch whose
+        request matches *request*, or None (undefined)."""
+        matches = _matching(self._records, request, self._realm)
+        promise: Promise[BackgroundFetchActiveFetch | None] = Promise()
+        realm = self._realm
+        realm.event_loop.queue_task(
+            lambda: promise.resolve(
+                create_active_fetches(matches[:1], realm)[0] if matches else None
+            )
+        )
+        return await promise
+
+    async def values(self) -> list[BackgroundFetchActiveFetch]:
+        """(filled: 4e709be, BackgroundFetchRegistration.matchAll) Every active fetch."""
+        promise: Promise[list[BackgroundFetchActiveFetch]] = Promise()
+        records, realm = list(self._records), self._realm
+        realm.event_loop.queue_task(lambda: promise.resolve(create_active_fetches(records, realm)))
+        return await promise
+
+
+def create_active_fetches(
+    records: list[BackgroundFetchRecord], realm: Environment
+) -> list[BackgroundFetchActiveFetch]:
+    """(filled) #create-record-objects-algorithm of 4e709be, over the draft's records."""
+    user_agent = realm.user_agent
+    # 1. Let recordObjects be a new list.
+    record_objects: list[BackgroundFetchActiveFetch] = []
+    # 2. For each record of records:
+    for record in records:
+        # 2.1-2.5. A new active fetch whose responseReady is a new promise and whose
+        # request is a new Request over a copy of record's request.
+        response_ready: Promise[Response] = Promise()
+        record_object = BackgroundFetchActiveFetch(
+            Request.from_internal(record.request.copy()), response_ready
+        )
+        # 2.6-2.7. Let stream be a new ReadableStream whose pull reads the stored bytes.
+        stream = stream_from_storage(record)
+        # 2.8. Run these steps in parallel:
+        user_agent.nursery.start_soon(
+            _resolve_response_ready, record, stream, response_ready, realm
+        )
+        # 2.9. Append recordObject to recordObjects.
+        record_objects.append(record_object)
+    # 3. Return recordObjects.
+    return record_objects
+
+
+async def stream_from_storage(record: BackgroundFetchRecord) -> AsyncIterator[bytes]:
+    """The pull action (4e709be), as an async generator: each iteration is one pull."""
+    transmitted_bytes = 0
+    while True:
+        # 1. Wait for the length of the bytes to be greater than transmittedBytes, or the
+        # record's fetch to have ended.
+        def more_or_settled(n: int = transmitted_bytes) -> bool:
+            return len(record.response_body) > n or record.outcome != ""
+
+        await record.changed.wait_for(more_or_settled)
+        # 2-3. Let bytes be a user agent determined slice from offset transmittedBytes.
+        data = b""
+        if len(record.response_body) > transmitted_bytes:
+            data = record.response_body.read(transmitted_bytes, STREAM_SLICE)
+            transmitted_bytes += len(data)
+        # 4. Queue a task (the reader's own task runs these steps):
+        # 4.1. If bytes is not null, enqueue it into stream.
+        if data:
+            yield data
+        if len(record.response_body) > transmitted_bytes:
+            continue  # more was stored meanwhile: the next pull takes it
+        # 4.2. If the result is "success", close stream.
+        if record.outcome == "success":
+            return
+        # 4.3. Otherwise, if the result is "aborted", error stream with an AbortError.
+        if record.outcome == "aborted":
+            raise AbortError("the background fetch was aborted before this response was stored")
+        # 4.4. Otherwise, if the result is not the empty string, error stream with a TypeError.
+        if record.outcome != "":
+            raise TypeError("the fetch of this response failed before its body was stored")
+
+
+async def _resolve_response_ready(
+    record: BackgroundFetchRecord,
+    stream: AsyncIterator[bytes],
+    response_ready: Promise[Response],
+    realm: Environment,
+) -> None:
+    # 1. Wait for the record's result (here: outcome) not to be the empty string.
+    await record.changed.wait_for(lambda: record.outcome != "")
+    # 2. If the result is "success":
+    if record.outcome == "success" and record.response is not None:
+        # 2.1. Let response be a copy of the record's response.
+        response = record.response.copy()
+        # 2.2. Delete `Content-Range` from response's header list.
+        response.header_list.delete("Content-Range")
+        # 2.3. Delete `Content-Length` from response's header list.
+        response.header_list.delete("Content-Length")
+        # 2.4-2.5. A body with stream; queue a task to resolve responseReady with a new
+        # Response over response.
+        realm.event_loop.queue_task(lambda: response_ready.resolve(Response(response, stream)))
+    # 3. Otherwise, if the result is "aborted", reject responseReady with an AbortError.
+    elif record.outcome == "aborted":
+        response_ready.reject(
+            AbortError("the background fetch was aborted before this record's response arrived")
+        )
+    # 4. Otherwise, reject responseReady with a TypeError.
+    else:
+        response_ready.reject(TypeError("the fetch of this record failed"))
+
+
+class BackgroundFetchSettledFetches:
+    """BackgroundFetchSettledFetches (0a1eaad): records, matched and listed."""
+
+    def __init__(self, records: list[BackgroundFetchRecord], realm: Environment) -> None:
+        # A BackgroundFetchSettledFetches object has records (a list of records).
+        self.records = records
+        self._realm = realm
+
+    async def match(self, request: RequestInfo) -> BackgroundFetchSettledFetch | None:
+        """#background-fetch-settled-fetches-match (0a1eaad)"""
+        # 1. Let promise be the result of calling matchAll() passing request.
+        # 2. Return promise transformed by a handler returning matches[0].
+        # (The draft's IDL has no matchAll(); it is this filter.)
+        records = _matching(self.records, request, self._realm)
+        promise: Promise[BackgroundFetchSettledFetch | None] = Promise()
+        realm = self._realm
+        realm.event_loop.queue_task(
+            lambda: promise.resolve(
+                create_settled_fetches(records[:1], realm)[0] if records else None
+            )
+        )
+        return await promise
+
+    async def values(self) -> list[BackgroundFetchSettledFetch]:
+        """#background-fetch-settled-fetches-values (0a1eaad)"""
+        # 1. Let records be this's records.
+        records = list(self.records)
+        # 2. Queue a bgfetch task to resolve promise with the result of creating settled
+        # fetches from records in this's relevant Realm.
+        promise: Promise[list[BackgroundFetchSettledFetch]] = Promise()
+        realm = self._realm
+        realm.event_loop.queue_task(lambda: promise.resolve(create_settled_fetches(records, realm)))
+        return await promise
+
+    def __repr__(self) -> str:
+        return f"<BackgroundFetchSettledFetches of {len(self.records)} records>"
+
+
+def create_settled_fetches(
+    records: list[BackgroundFetchRecord], realm: Environment
+) -> list[BackgroundFetchSettledFetch]:
+    """#create-settled-fetches-algorithm (0a1eaad)"""
+    # 1. Let settledFetches be a new list.
+    settled_fetches: list[BackgroundFetchSettledFetch] = []
+    # 2. For each record of records:
+    for record in records:
+        # 2.1-2.3. Let settledFetch be a new BackgroundFetchSettledFetch whose request is
+        # a new Request over a copy of record's request.
+        request_object = Request.from_internal(record.request.copy())
+        response_object: Response | None = None
+        # 2.4. If record's body complete flag is set (here: its outcome is "success"):
+        if record.outcome == "success" and record.response is not None:
+            # 2.4.1. Let response be a copy of record's response.
+            response = record.response.copy()
+            # 2.4.2-2.4.6. A stream over the response body, as its body; a new Response.
+            response_object = Response(response, stream_from_storage(record))
+        # (Otherwise the settled fetch's response is null.)
+        # 2.5. Append settledFetch to settledFetches.
+        settled_fetches.append(BackgroundFetchSettledFetch(request_object, response_object))
+    # 3. Return settledFetches.
+    return settled_fetches
+
+
+def request_matches_cached_item(
+    request_query: InternalRequest,
+    request: InternalRequest,
+    response: InternalResponse | None,
+) -> bool:
+    """Service Workers #request-matches-cached-item-algorithm (no query options)."""
+    # 1. If request's method is not `GET`, return false.
+    if request.method != "GET":
+        return False
+    # 2-5. If requestQuery's url does not equal request's url, excluding fragments, false.
+    if request_query.url.without_fragment() != request.url.without_fragment():
+        return False
+    # 6. If response is null, or response has no `Vary`, return true.
+    if response is None or not response.header_list.contains("Vary"):
+        return True
+    # 7-8. For each field value of `Vary`: "*", or a differing request header, is false.
+    field_values = [v.strip() for v in (response.header_list.get("Vary") or "").split(",")]
+    for field_value in field_values:
+        if field_value == "*" or request.header_list.get(
+            field_value
+        ) != request_query.header_list.get(field_value):
+            return False
+    # 9. Return true.
+    return True

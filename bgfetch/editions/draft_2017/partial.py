@@ -1,0 +1,110 @@
+"""(filled: 0a1eaad) Validate a partial response; extract content-range values.
+
+The 2017-10-12 draft says only "TODO: Resume download somehow."  Resuming with a
+range request needs these two algorithms, which the draft does not have; they
+are taken from the nearest later revision that defines them (0a1eaad, 2018-06-22,
+#validate-partial-response-algorithm and #extract-content-range-values-algorithm).
+SPEC-NOTES.md, "2017-10-12 edition".
+"""
+
+from __future__ import annotations
+
+import re
+
+from bgfetch.fetch.response import InternalResponse
+
+# "single byte content-range".  0a1eaad writes "bytes=" where RFC 7233 has "bytes "
+# (SP); both are accepted here, as in the current edition.
+SINGLE_BYTE_CONTENT_RANGE = re.compile(
+    r"bytes[= ](?P<first>[0-9]+)-(?P<last>[0-9]+)/(?P<complete>[0-9]+|\*)", re.ASCII
+)
+
+ContentRangeValues = tuple[int, int, int | None]
+
+
+def extract_content_range_values(response: InternalResponse) -> ContentRangeValues | None:
+    """#extract-content-range-values-algorithm (0a1eaad).  None stands for failure."""
+    # 1. If response's header list does not contain `Content-Range`, then return failure.
+    if not response.header_list.contains("Content-Range"):
+        return None
+    # 2. Let contentRangeValue be the value of the first `Content-Range` header.
+    content_range_value = response.header_list.first("Content-Range")
+    assert content_range_value is not None
+    # 3. If parsing contentRangeValue per single byte content-range fails, return failure.
+    parsed = SINGLE_BYTE_CONTENT_RANGE.fullmatch(content_range_value.strip(" \t"))
+    if parsed is None:
+        return None
+    # 4. Let firstBytePos be the portion named first-byte-pos, parsed as an integer.
+    first_byte_pos = int(parsed["first"])
+    # 5. Let lastBytePos be the portion named last-byte-pos, parsed as an integer.
+    last_byte_pos = int(parsed["last"])
+    # 6. Let completeLength be the portion named complete-length.
+    complete_length_text = parsed["complete"]
+    # 7. If completeLength is "*", set it to null, otherwise parse it as an integer.
+    complete_length = None if complete_length_text == "*" else int(complete_length_text)
+    # 8. Return firstBytePos, lastBytePos, and completeLength.
+    return first_byte_pos, last_byte_pos, complete_length
+
+
+def header_equality(
+    header_name: str, response_1: InternalResponse, response_2: InternalResponse
+) -> bool:
+    """#header-equality-algorithm (0a1eaad), over two responses' header lists."""
+    header_list_1, header_list_2 = response_1.header_list, response_2.header_list
+    # 1. If neither header list contains headerName, then return true.
+    if not header_list_1.contains(header_name) and not header_list_2.contains(header_name):
+        return True
+    # 2. If both contain headerName, return whether the first values are identical.
+    if header_list_1.contains(header_name) and header_list_2.contains(header_name):
+        return header_list_1.first(header_name) == header_list_2.first(header_name)
+    # 3. Return false.
+    return False
+
+
+def validate_a_partial_response(
+    expected_range_start: int,
+    partial_response: InternalResponse,
+    previous_response: InternalResponse | None = None,
+) -> bool:
+    """#validate-partial-response-algorithm (0a1eaad).  True: valid; False: invalid."""
+    # 1. Assert: partialResponse's status is 206.
+    assert partial_response.status == 206
+    # 2. Extract content-range values from partialResponse; if this fails, return invalid.
+    values = extract_content_range_values(partial_response)
+    if values is None:
+        return False
+    response_first_byte_pos, _, response_complete_length = values
+    # 3. If responseFirstBytePos does not equal expectedRangeStart, then return invalid.
+    # (0a1eaad writes "requestFirstBytePos", a typo for the value just extracted.)
+    if response_first_byte_pos != expected_range_start:
+        return False
+    # 4. If previousResponse is not null, then:
+    if previous_response is not None:
+        # 4.1. If previousResponse's header list contains `ETag`, and header equality for
+        # `ETag` is false, then return invalid.
+        if previous_response.header_list.contains("ETag") and not header_equality(
+            "ETag", previous_response, partial_response
+        ):
+            return False
+        # 4.2. Likewise for `Last-Modified`.
+        if previous_response.header_list.contains("Last-Modified") and not header_equality(
+            "Last-Modified", previous_response, partial_response
+        ):
+            return False
+        # 4.3. If previousResponse's status is 206, then:
+        if previous_response.status == 206:
+            # 4.3.1. Extract content-range values from previousResponse; if this fails,
+            # return invalid.
+            previous = extract_content_range_values(previous_response)
+            if previous is None:
+                return False
+            previous_response_complete_length = previous[2]
+            # 4.3.2. If previousResponseCompleteLength is not null, and
+            # responseCompleteLength does not equal it, then return invalid.
+            if (
+                previous_response_complete_length is not None
+                and response_complete_length != previous_response_complete_length
+            ):
+                return False
+    # 5. Return valid.
+    return True

@@ -1,0 +1,104 @@
+"""Privacy and bandwidth usage (#privacy-and-bandwidth-use): the UI, as a model.
+
+The draft has no display algorithm.  Its privacy section recommends that user
+agents make background fetch operations "highly visible and easily abortable",
+and says a user agent that offers a way to abort "should terminate all fetches
+associated with the background fetch's records, with the abort flag set".  Its
+IDL has ``backgroundfetchclick`` and BackgroundFetchClickEvent, but nothing
+fires them.  A :class:`BackgroundFetchDisplay` is what the user sees of one
+background fetch; ``ua.ui.find(id)`` finds it.  Clicking fires
+``backgroundfetchclick`` with ``state`` "pending" while the fetch runs, then
+"succeeded" (after ``backgroundfetched``) or "failed" (after
+``backgroundfetchfail`` or ``backgroundfetchabort``) (filled: 8f16aef for firing,
+9a4e0bf for the state; SPEC-NOTES.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bgfetch.editions.draft_2017.concepts import BackgroundFetch
+from bgfetch.sw.environment import Environment
+from bgfetch.sw.registration import fire_functional_event
+
+ANCHOR = "#privacy-and-bandwidth-use"
+
+
+class BackgroundFetchDisplay:
+    def __init__(self, bg_fetch: BackgroundFetch, environment: Environment) -> None:
+        self.bg_fetch = bg_fetch
+        self.environment = environment
+
+    # What the UI shows: the origin, with "equal or greater visibility" than the title
+    # and icons, and the progress.
+    @property
+    def id(self) -> str:
+        return self.bg_fetch.id
+
+    @property
+    def origin(self) -> str:
+        return self.bg_fetch.service_worker_registration.scope_url.origin.serialize()  # type: ignore[union-attr]
+
+    @property
+    def title(self) -> str:
+        return self.bg_fetch.title
+
+    @property
+    def icons(self) -> list[Any]:
+        return self.bg_fetch.icons
+
+    @property
+    def downloaded(self) -> int:
+        return self.bg_fetch.last_reported_download
+
+    @property
+    def download_total(self) -> int:
+        return self.bg_fetch.download_total
+
+    @property
+    def state(self) -> str:
+        """The BackgroundFetchState a click reports."""
+        event = self.bg_fetch.settled_event
+        if event == "":
+            return "pending"
+        return "succeeded" if event == "backgroundfetched" else "failed"
+
+    # What the user can do.
+    def cancel(self) -> None:
+        """Abort: terminate all fetches of the records with the abort flag set."""
+        self.bg_fetch.service_worker_registration.user_agent.observers.step(
+            ANCHOR, "", "user abort", id=self.id
+        )
+        self.bg_fetch.abort_all = True
+
+    def click(self) -> None:
+        """Activate the UI: fire ``backgroundfetchclick`` with the id and state."""
+        from bgfetch.editions.draft_2017.api import BackgroundFetchClickEvent
+
+        bg_fetch, state = self.bg_fetch, self.state
+        fire_functional_event(
+            bg_fetch.service_worker_registration,
+            "backgroundfetchclick",
+            lambda realm: BackgroundFetchClickEvent(
+                "backgroundfetchclick",
+                {"id": bg_fetch.id, "state": state},
+                is_trusted=True,
+                background_fetch=bg_fetch,
+            ),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<BackgroundFetchDisplay {self.id!r} {self.origin} {self.downloaded}/"
+            f"{self.download_total or '?'} state={self.state!r}>"
+        )
+
+
+def show(bg_fetch: BackgroundFetch, environment: Environment) -> BackgroundFetchDisplay:
+    """Make *bg_fetch* visible in the user agent's UI."""
+    shown = BackgroundFetchDisplay(bg_fetch, environment)
+    environment.user_agent.ui.add(shown)
+    environment.user_agent.observers.step(
+        ANCHOR, "", "displayed", id=bg_fetch.id, origin=shown.origin
+    )
+    return shown

@@ -1,0 +1,67 @@
+"""Report progress for background fetch (#report-progress-for-background-fetch-algorithm)."""
+
+from __future__ import annotations
+
+from bgfetch.editions.draft_2017.concepts import BackgroundFetch
+from bgfetch.editions.draft_2017.instances import existing_instance
+from bgfetch.sw.environment import Environment
+from bgfetch.sw.events import Event
+
+ANCHOR = "#report-progress-for-background-fetch-algorithm"
+
+
+def report_progress_for_background_fetch(bg_fetch: BackgroundFetch) -> None:
+    """#report-progress-for-background-fetch-algorithm
+
+    The ``uploaded`` parts are filled from 3abbda2 (the draft's ``uploaded`` getter
+    returns "TODO"): SPEC-NOTES.md, "2017-10-12 edition".
+    """
+    registration = bg_fetch.service_worker_registration
+    ua = registration.user_agent
+
+    # Enqueue the following steps to bgFetch's progress handling queue:
+    def steps() -> None:
+        # 1. Let downloaded be 0.
+        downloaded = 0
+        # 2. For each record in bgFetch's records, increment downloaded by the number of
+        # bytes in response body.
+        for record in bg_fetch.records:
+            downloaded += len(record.response_body)
+        # (filled: 3abbda2) Let uploaded be bgFetch's uploaded.
+        uploaded = bg_fetch.uploaded
+        # 3. If downloaded is equal to bgFetch's last reported download (filled: and
+        # uploaded to its last reported upload), then abort these steps.
+        if (
+            downloaded == bg_fetch.last_reported_download
+            and uploaded == bg_fetch.last_reported_upload
+        ):
+            return
+        # 4. Set bgFetch's last reported download to downloaded (filled: and last
+        # reported upload to uploaded).
+        bg_fetch.last_reported_download = downloaded
+        bg_fetch.last_reported_upload = uploaded
+        ua.observers.step(
+            ANCHOR, "4", "progress", id=bg_fetch.id, downloaded=downloaded, uploaded=uploaded
+        )
+        # 5. For each environment settings object env whose origin is equal to bgFetch's
+        # service worker registration's scope URL's origin, queue a task on env's
+        # responsible event loop using the networking task source to run these steps:
+        for env in ua.environments:
+            if env.origin != registration.origin:
+                continue
+
+            def task(env: Environment = env) -> None:
+                # 5.1. Let bgFetchRegistration be the instance of BackgroundFetchRegistration
+                # within this environment whose background fetch is bgFetch, or null.
+                bg_fetch_registration = existing_instance(bg_fetch, env)
+                # 5.2. If bgFetchRegistration is not null, then:
+                if bg_fetch_registration is not None:
+                    # 5.2.1. Set downloaded to downloaded (filled: and uploaded to uploaded).
+                    bg_fetch_registration._downloaded = downloaded
+                    bg_fetch_registration._uploaded = uploaded
+                    # 5.2.2. Fire an event named "progress" at bgFetchRegistration.
+                    bg_fetch_registration.dispatch_event(Event("progress"), env)
+
+            env.event_loop.queue_task(task)
+
+    bg_fetch.progress_handling_queue.enqueue(steps)
