@@ -1,16 +1,24 @@
-"""The request rules that make Fetch answer a network error before sending anything.
+"""The request rules that make main fetch answer a network error before sending anything.
 
-Main fetch consults :func:`block_reason` once per request; each rule names the
-URL and the rule it broke, so a failed record says why.
+Main fetch (step 7) asks, for the request's current URL, whether it should be
+blocked due to a bad port, as mixed content, or by Content Security Policy; it
+asks again after every redirect.  :func:`block_reason` answers with a message
+naming the URL and the rule it broke (None when the request may go on), so a
+failed record says why.
 """
 
 from __future__ import annotations
 
+import ipaddress
+
+from bgfetch.fetch.csp import should_request_be_blocked
 from bgfetch.fetch.request import InternalRequest
+from bgfetch.url import URL, Origin
 
 # Fetch, "bad port" (#bad-port).
 BAD_PORTS = frozenset(
     {
+        0,
         1,
         7,
         9,
@@ -98,10 +106,101 @@ BAD_PORTS = frozenset(
 
 
 def block_reason(request: InternalRequest) -> str | None:
-    """Why Fetch must not send *request*, or None when it may."""
+    """Why main fetch step 7 blocks *request*, or None when it may go on."""
     url = request.current_url
-    if url.scheme not in ("http", "https"):
-        return f"{url.href}: the {url.scheme}: scheme cannot be fetched over HTTP"
-    if url.effective_port in BAD_PORTS:
-        return f"{url.href}: port {url.effective_port} is a bad port (Fetch #bad-port)"
+    if should_block_due_to_bad_port(request):
+        return f"{url.href}: port {url.port} is a bad port (Fetch, #block-bad-port)"
+    if should_block_as_mixed_content(request):
+        return (
+            f"{url.href}: blocked as mixed content: the URL is not potentially trustworthy "
+            f"and the request comes from {request.origin}, a potentially trustworthy origin "
+            "(Mixed Content, #should-block-fetch)"
+        )
+    directive = should_request_be_blocked(request)
+    if directive is not None:
+        return (
+            f"{url.href}: blocked by the Content Security Policy directive "
+            f'"{directive}" (CSP, #should-block-request)'
+        )
     return None
+
+
+def should_block_due_to_bad_port(request: InternalRequest) -> bool:
+    """Fetch #block-bad-port."""
+    # 1. Let url be request's current URL.
+    url = request.current_url
+    # 2. If url's scheme is an HTTP(S) scheme and url's port is a bad port, return blocked.
+    return url.scheme in ("http", "https") and url.port in BAD_PORTS
+
+
+def should_block_as_mixed_content(request: InternalRequest) -> bool:
+    """Mixed Content #should-block-fetch.
+
+    Background Fetch sets the request's client to null, so "does settings prohibit
+    mixed security contexts?" is asked of the request's origin, which api.py sets to
+    the window's (SPEC-NOTES.md, "Fetch integration").
+    """
+    # 1. Return allowed if one or more of the following conditions are met:
+    # 1.1. request's URL is a potentially trustworthy URL.  (The current URL: main
+    # fetch asks again after each redirect.)
+    if is_potentially_trustworthy_url(request.current_url):
+        return False
+    # 1.3. "Does settings prohibit mixed security contexts?" returns "Does Not Restrict
+    # Mixed Security Contexts": the settings' origin is not potentially trustworthy
+    # (there are no ancestor navigables here).
+    origin = request.origin
+    if origin is None or not is_potentially_trustworthy_origin(origin):
+        return False
+    # 2. Return blocked.
+    return True
+
+
+def is_potentially_trustworthy_url(url: URL) -> bool:
+    """Secure Contexts #potentially-trustworthy-url."""
+    # 1. If url is "about:blank" or "about:srcdoc", return "Potentially Trustworthy".
+    if url.href in ("about:blank", "about:srcdoc"):
+        return True
+    # 2. If url's scheme is "data", return "Potentially Trustworthy".
+    if url.scheme == "data":
+        return True
+    # 3. Return the result of executing "potentially trustworthy origin" on url's origin.
+    origin = url.origin
+    if origin is None:
+        # An opaque origin is not trustworthy; a file: URL's origin is implementation-
+        # defined, and a file: origin is trustworthy (step 6 below).
+        return url.scheme == "file"
+    return is_potentially_trustworthy_origin(origin)
+
+
+def is_potentially_trustworthy_origin(origin: Origin) -> bool:
+    """Secure Contexts #is-origin-trustworthy, for a tuple origin."""
+    # 3. If origin's scheme is either "https" or "wss", return "Potentially Trustworthy".
+    if origin.scheme in ("https", "wss"):
+        return True
+    # 4. If origin's host matches 127.0.0.0/8 or ::1/128, return "Potentially Trustworthy".
+    if is_loopback_ip(origin.host):
+        return True
+    # 5. localhost names, as the user agent resolves them to loopback (let-localhost-be-
+    # localhost; bgfetch.net.real does).
+    if is_localhost_name(origin.host):
+        return True
+    # 6. If origin's scheme is "file", return "Potentially Trustworthy".
+    # (7-8: no other schemes or origins are configured as trustworthy.)
+    return origin.scheme == "file"
+
+
+def is_loopback_ip(host: str) -> bool:
+    """True for a host in 127.0.0.0/8 or ::1/128 (IPv6 hosts keep their brackets)."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv4Address):
+        return address in ipaddress.ip_network("127.0.0.0/8")
+    return address == ipaddress.IPv6Address("::1")
+
+
+def is_localhost_name(host: str) -> bool:
+    """ "localhost", "localhost." and names ending in ".localhost" or ".localhost."."""
+    host = host.lower()
+    return host in ("localhost", "localhost.") or host.endswith((".localhost", ".localhost."))

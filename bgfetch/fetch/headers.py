@@ -71,6 +71,44 @@ class HeaderList:
         return f"HeaderList({self._pairs!r})"
 
 
+TOKEN_CHARS = frozenset(
+    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
+
+
+def is_token(value: str) -> bool:
+    """RFC 9110's ``token``: one or more tchar."""
+    return bool(value) and all(c in TOKEN_CHARS for c in value)
+
+
+class ExtractFailure(ValueError):
+    """Fetch's "failure" from extracting header list values: a value breaks its ABNF."""
+
+
+def extract_token_list_values(name: str, header_list: HeaderList) -> list[str] | None:
+    """Fetch's "extract header list values" for a header whose ABNF is ``#token``
+    (Access-Control-Allow-Methods, -Allow-Headers, -Expose-Headers, Content-Encoding).
+
+    None when the header is absent; raises :class:`ExtractFailure` when an element is
+    not a token.  Empty list elements are ignored, as RFC 9110's ``#rule`` says.
+    """
+    if not header_list.contains(name):
+        return None
+    values: list[str] = []
+    lower = name.lower()
+    for header_name, value in header_list:
+        if header_name.lower() != lower:
+            continue
+        for element in value.split(","):
+            element = element.strip(" \t")
+            if not element:
+                continue
+            if not is_token(element):
+                raise ExtractFailure(f"{name}: {element!r} is not a token")
+            values.append(element)
+    return values
+
+
 def _check_header(name: str, value: str) -> None:
     if not name or any(c in name for c in " \t\r\n:") or not name.isascii():
         raise TypeError(f"{name!r} is not a valid header name")

@@ -39,6 +39,8 @@ class Connection:
         self.origin = origin
         self.stream = stream
         self.h11 = h11.Connection(h11.CLIENT)
+        self.exchanges = 0  # requests begun on this connection
+        self.received = 0  # bytes received during the current exchange
 
     async def send(self, event: h11.Event) -> None:
         data = self.h11.send(event)
@@ -50,7 +52,9 @@ class Connection:
             event = self.h11.next_event()
             if event is not h11.NEED_DATA:
                 return event  # type: ignore[return-value]
-            self.h11.receive_data(bytes(await self.stream.receive_some(RECEIVE_SIZE)))
+            data = bytes(await self.stream.receive_some(RECEIVE_SIZE))
+            self.received += len(data)
+            self.h11.receive_data(data)
 
     @property
     def reusable(self) -> bool:
@@ -81,6 +85,9 @@ class ConnectionPool:
             if connection.h11.our_state is h11.IDLE:
                 return connection
             await connection.close()
+        return await self._checkout_fresh(origin)
+
+    async def _checkout_fresh(self, origin: Origin) -> Connection:
         stream = await self.transport.open_stream(origin, nursery=self._nursery)
         return Connection(origin, stream)
 
@@ -109,10 +116,31 @@ class ConnectionPool:
         Leaving the block before the body ends closes the connection ("terminate");
         a connection whose exchange completed cleanly goes back to the pool.
         """
+        report = _monotonic(on_body_sent)
         async with self._limit(origin):
             connection = await self._open(origin)
             try:
-                head = await self._exchange(connection, method, target, headers, body, on_body_sent)
+                head = await self._exchange(connection, method, target, headers, body, report)
+            except (*STREAM_ERRORS, NetworkError) as error:
+                await connection.close()
+                if not _stale(connection):
+                    raise _network_error(origin, error) from error
+                # A kept-alive connection the server had closed before it read this
+                # request (nothing came back): retry once on a fresh connection, as
+                # RFC 9112, 9.3.1 allows.  Upload progress never goes backwards.
+                connection = await self._open(origin, fresh=True)
+                try:
+                    head = await self._exchange(connection, method, target, headers, body, report)
+                except (*STREAM_ERRORS, NetworkError) as retry_error:
+                    await connection.close()
+                    raise _network_error(origin, retry_error) from retry_error
+                except BaseException:
+                    await connection.close()
+                    raise
+            except BaseException:
+                await connection.close()
+                raise
+            try:
                 yield head, self._body(connection)
             except STREAM_ERRORS as error:
                 await connection.close()
@@ -125,8 +153,10 @@ class ConnectionPool:
             else:
                 await connection.close()
 
-    async def _open(self, origin: Origin) -> Connection:
+    async def _open(self, origin: Origin, *, fresh: bool = False) -> Connection:
         try:
+            if fresh:
+                return await self._checkout_fresh(origin)
             return await self._checkout(origin)
         except STREAM_ERRORS as error:
             raise NetworkError(f"{origin}: cannot connect: {_describe(error)}") from error
@@ -140,6 +170,8 @@ class ConnectionPool:
         body: bytes | None,
         on_body_sent: Callable[[int], None] | None,
     ) -> ResponseHead:
+        connection.exchanges += 1
+        connection.received = 0
         await connection.send(h11.Request(method=method, target=target, headers=headers))
         sent = 0
         view = memoryview(body or b"")
@@ -174,6 +206,32 @@ class ConnectionPool:
                 return
             elif isinstance(event, h11.ConnectionClosed):
                 raise NetworkError(f"{connection.origin}: connection closed mid-body")
+
+
+def _stale(connection: Connection) -> bool:
+    """Whether a failed exchange met a kept-alive connection the server had closed."""
+    return connection.exchanges > 1 and connection.received == 0
+
+
+def _network_error(origin: Origin, error: BaseException) -> NetworkError:
+    if isinstance(error, NetworkError):
+        return error
+    return NetworkError(f"{origin}: connection failed: {_describe(error)}")
+
+
+def _monotonic(on_body_sent: Callable[[int], None] | None) -> Callable[[int], None] | None:
+    """*on_body_sent*, called only when the total sent exceeds what it was told before."""
+    if on_body_sent is None:
+        return None
+    reported = 0
+
+    def sent(total: int) -> None:
+        nonlocal reported
+        if total > reported:
+            reported = total
+            on_body_sent(total)
+
+    return sent
 
 
 def _describe(error: BaseException) -> str:

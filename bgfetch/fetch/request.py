@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from bgfetch.fetch.csp import PolicyContainer
 from bgfetch.fetch.headers import HeaderList, HeaderPairs, Headers
 from bgfetch.url import URL, parse_url
 
@@ -97,6 +98,19 @@ class InternalRequest:
     redirect_mode: str = "follow"
     origin: Any = None  # a tuple Origin, or None ("client")
     url_list: list[URL] = attrs.field(factory=list)
+    # Fetch's policy container; None stands for "client" (see populate_from_client).
+    policy_container: PolicyContainer | None = None
+    # Set by the Request constructor (and fetch(), XHR): CORS preflights follow the
+    # method and headers the caller chose.
+    unsafe_request: bool = False
+    use_cors_preflight: bool = False
+    # Bookkeeping of the fetch algorithm.
+    response_tainting: str = "basic"  # "basic", "cors" or "opaque"
+    redirect_count: int = 0
+    # Not Fetch's: the validator HTTP-network-or-cache fetch sends as `If-Range` with
+    # this request's `Range` header, to resume a download.  Like the HTTP cache's
+    # conditional headers it is added below CORS, so it never needs a preflight.
+    if_range: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if not self.url_list:
@@ -115,10 +129,22 @@ class InternalRequest:
             url_list=list(self.url_list),
         )
 
-    def add_range_header(self, start: int, end: int | None = None) -> None:
-        """Fetch's "add a range header" to request, with range start and end."""
+    def add_range_header(
+        self, start: int, end: int | None = None, *, if_range: str | None = None
+    ) -> None:
+        """Fetch's "add a range header" to request, with range start and end.
+
+        *if_range* (not Fetch's): a validator of the representation the earlier bytes
+        came from; the network layer sends it as `If-Range`, so a server whose
+        representation changed answers 200 with all of it instead of a mismatched 206.
+        """
+        # 1. Assert: last is not given, or first is less than or equal to last.
+        assert end is None or start <= end
+        # 2-5. Let rangeValue be `bytes=` first `-` [last].
         value = f"bytes={start}-" + ("" if end is None else str(end))
+        # 6. Append (`Range`, rangeValue) to request's header list.
         self.header_list.append("Range", value)
+        self.if_range = if_range
 
 
 class Request:
@@ -146,10 +172,26 @@ class Request:
         if isinstance(input, Request):
             request = input.request.copy()
         else:
+            # Not in Fetch (whatwg/fetch#546): Chromium refuses URLs with dangling markup,
+            # and the (removed) WPT dangling-markup test wants fetch() to reject with a
+            # TypeError; the constructor is where Background Fetch's fetch() rejects.
+            if _has_dangling_markup(input):
+                raise TypeError(
+                    f"{input!r}: the URL contains dangling markup (a newline or tab "
+                    "together with '<'), which is refused"
+                )
+            # 5.1-5.2. Let parsedURL be the result of parsing input with baseURL; throw a
+            # TypeError on failure (parse_url's message names the URL).
             parsed = parse_url(input, base_url)
+            # 5.3. If parsedURL includes credentials, then throw a TypeError.
             if parsed.includes_credentials:
-                raise TypeError(f"Request URL {parsed.href!r} includes credentials")
+                raise TypeError(
+                    f"{parsed.href}: a request URL must not include credentials "
+                    "(Fetch, new Request() step 5.3)"
+                )
             request = InternalRequest(url=parsed)
+        # 12. ... unsafe-request flag: set.
+        request.unsafe_request = True
         if mode is not None:
             if mode not in MODES:
                 raise TypeError(f"{mode!r} is not a valid request mode")
@@ -211,6 +253,12 @@ class Request:
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.url}>"
+
+
+def _has_dangling_markup(url: str) -> bool:
+    """Chromium's "potentially dangling markup": the URL parser would strip a newline or
+    tab from *url*, and *url* contains `<`."""
+    return "<" in url and any(c in url for c in "\n\r\t")
 
 
 RequestInfo = str | Request

@@ -20,7 +20,9 @@ class InternalResponse:
     """Fetch's response concept, without its body (Background Fetch stores bodies itself).
 
     A network error is ``InternalResponse.network_error()``: type "error", status 0;
-    ``aborted`` marks Fetch's *aborted network error*.
+    ``aborted`` marks Fetch's *aborted network error*.  A *filtered response*
+    (types "basic", "cors", "opaque", "opaqueredirect") has its ``internal_response``;
+    its own fields are the view the caller may see (Fetch, #concept-filtered-response).
     """
 
     type: str = "default"  # "basic", "cors", "default", "error", "opaque", ...
@@ -30,6 +32,8 @@ class InternalResponse:
     url_list: list[URL] = attrs.field(factory=list)
     aborted: bool = False
     error: str = ""  # why a network error happened: for messages and DevTools
+    internal_response: InternalResponse | None = None
+    cors_exposed_header_names: list[str] = attrs.field(factory=list)
 
     @classmethod
     def network_error(cls, why: str, *, aborted: bool = False) -> InternalResponse:
@@ -47,8 +51,106 @@ class InternalResponse:
     def ok(self) -> bool:
         return self.status in OK_STATUSES
 
+    @property
+    def unfiltered(self) -> InternalResponse:
+        """The internal response of a filtered response; the response itself otherwise."""
+        return self.internal_response if self.internal_response is not None else self
+
     def copy(self) -> InternalResponse:
-        return attrs.evolve(self, header_list=self.header_list.copy(), url_list=list(self.url_list))
+        """Fetch's "clone a response", without the body: a filtered response keeps a
+        filtered view over a copy of its internal response."""
+        return attrs.evolve(
+            self,
+            header_list=self.header_list.copy(),
+            url_list=list(self.url_list),
+            internal_response=(
+                self.internal_response.copy() if self.internal_response is not None else None
+            ),
+            cors_exposed_header_names=list(self.cors_exposed_header_names),
+        )
+
+
+# Fetch, #forbidden-response-header-name.
+FORBIDDEN_RESPONSE_HEADER_NAMES = frozenset({"set-cookie", "set-cookie2"})
+
+# Fetch, #cors-safelisted-response-header-name (without the list's additions).
+CORS_SAFELISTED_RESPONSE_HEADER_NAMES = frozenset(
+    {
+        "cache-control",
+        "content-language",
+        "content-length",
+        "content-type",
+        "expires",
+        "last-modified",
+        "pragma",
+    }
+)
+
+
+def is_cors_safelisted_response_header_name(name: str, exposed: list[str]) -> bool:
+    """Fetch's "CORS-safelisted response-header name, given a list of header names"."""
+    lower = name.lower()
+    if lower in CORS_SAFELISTED_RESPONSE_HEADER_NAMES:
+        return True
+    return any(
+        item.lower() == lower and item.lower() not in FORBIDDEN_RESPONSE_HEADER_NAMES
+        for item in exposed
+    )
+
+
+def basic_filtered_response(internal: InternalResponse) -> InternalResponse:
+    """Fetch's basic filtered response: every header but Set-Cookie and Set-Cookie2."""
+    headers = HeaderList(
+        (n, v) for n, v in internal.header_list if n.lower() not in FORBIDDEN_RESPONSE_HEADER_NAMES
+    )
+    return attrs.evolve(internal, type="basic", header_list=headers, internal_response=internal)
+
+
+def cors_filtered_response(internal: InternalResponse) -> InternalResponse:
+    """Fetch's CORS filtered response: only the CORS-safelisted response headers, given
+    the internal response's CORS-exposed header-name list."""
+    exposed = internal.cors_exposed_header_names
+    headers = HeaderList(
+        (n, v)
+        for n, v in internal.header_list
+        if is_cors_safelisted_response_header_name(n, exposed)
+    )
+    return attrs.evolve(internal, type="cors", header_list=headers, internal_response=internal)
+
+
+def opaque_filtered_response(internal: InternalResponse) -> InternalResponse:
+    """Fetch's opaque filtered response: status 0, no headers, no URL list, no body."""
+    return InternalResponse(type="opaque", status=0, internal_response=internal)
+
+
+def opaque_redirect_filtered_response(internal: InternalResponse) -> InternalResponse:
+    """Fetch's opaque-redirect filtered response: status 0, no headers, no body."""
+    return InternalResponse(
+        type="opaqueredirect",
+        status=0,
+        url_list=list(internal.url_list),
+        internal_response=internal,
+    )
+
+
+def strong_validator(response: InternalResponse | None) -> str | None:
+    """What an ``If-Range`` request header may carry for a later range of *response*:
+    its strong entity tag, else its Last-Modified date (RFC 9110, 13.1.5); None if neither.
+    (RFC 9110 wants the date to be a strong validator, 8.8.2.2; like Chromium's download
+    layer, bgfetch does not second-guess it: a server that changes a resource within a
+    second of the first response is not what resuming guards against.)
+
+    Read from the internal response: a CORS filter hides ETag, yet resuming a download
+    is the user agent's business, below the filter.
+    """
+    if response is None:
+        return None
+    headers = response.unfiltered.header_list
+    etag = headers.first("ETag")
+    if etag is not None and not etag.strip().startswith("W/"):
+        return etag.strip()
+    last_modified = headers.first("Last-Modified")
+    return last_modified.strip() if last_modified is not None else None
 
 
 class Response:
