@@ -118,9 +118,7 @@ async def test_step_6_7_1_get_network_error_while_offline_resumes_once_online(
     assert len(origin_server.requests_for("/feature-name.txt")) == 1
 
 
-async def test_step_6_7_1_get_network_error_while_online_abandons(
-    draft_user_agent, origin_server
-):
+async def test_step_6_7_1_get_network_error_while_online_abandons(draft_user_agent, origin_server):
     origin_server.add("/feature-name.txt", FEATURE)
     steps = record_steps(draft_user_agent)
     reporter = Reporter()

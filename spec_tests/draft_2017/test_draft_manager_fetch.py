@@ -144,9 +144,7 @@ async def test_step_9_5_the_background_fetch_is_active_by_its_id(draft_user_agen
 async def test_step_9_6_quota_exceeded_rejects_and_leaves_no_active_fetch(virtual_network):
     server = OriginServer()
     virtual_network.serve(ORIGIN, server)
-    async with open_user_agent(
-        network=virtual_network, edition="2017-10-12", quota=1000
-    ) as ua:
+    async with open_user_agent(network=virtual_network, edition="2017-10-12", quota=1000) as ua:
         registration = await page(ua, Reporter().worker)
         manager = registration.background_fetch
         with pytest.raises(bgfetch.QuotaExceededError) as raised:
@@ -160,9 +158,7 @@ async def test_step_9_6_quota_exceeded_rejects_and_leaves_no_active_fetch(virtua
 async def test_step_9_6_request_bodies_count_against_the_quota(virtual_network):
     server = OriginServer()
     virtual_network.serve(ORIGIN, server)
-    async with open_user_agent(
-        network=virtual_network, edition="2017-10-12", quota=10
-    ) as ua:
+    async with open_user_agent(network=virtual_network, edition="2017-10-12", quota=10) as ua:
         registration = await page(ua, Reporter().worker)
         request = bgfetch.Request(f"{ORIGIN}/upload", method="POST", body=b"x" * 11)
         with pytest.raises(bgfetch.QuotaExceededError):

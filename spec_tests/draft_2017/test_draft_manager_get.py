@@ -33,9 +33,7 @@ async def test_get_does_not_require_an_active_worker(draft_user_agent, origin_se
     assert await registration.background_fetch.get_ids() == []
 
 
-async def test_get_step_4_downloaded_is_the_last_reported_download(
-    draft_user_agent, origin_server
-):
+async def test_get_step_4_downloaded_is_the_last_reported_download(draft_user_agent, origin_server):
     origin_server.add("/big.bin", b"x" * 1000, throttle=100)
     registration = await page(draft_user_agent, Reporter().worker)
     bg = await registration.background_fetch.fetch("big", "/big.bin")

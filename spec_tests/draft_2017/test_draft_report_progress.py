@@ -1,0 +1,104 @@
+"""Report progress for background fetch (#report-progress-for-background-fetch-algorithm),
+2017-10-12 edition."""
+
+from __future__ import annotations
+
+import trio
+
+import bgfetch
+from bgfetch.editions.draft_2017.report_progress import (
+    ANCHOR,
+    report_progress_for_background_fetch,
+)
+
+from .support import FEATURE, ORIGIN, Reporter, page, record_steps
+
+BODY = b"x" * 1000
+
+
+async def test_steps_1_2_downloaded_sums_every_records_response_body(
+    draft_user_agent, origin_server
+):
+    origin_server.add("/a.bin", b"a" * 300)
+    origin_server.add("/b.bin", b"b" * 500)
+    reporter = Reporter()
+    registration = await page(draft_user_agent, reporter.worker)
+    bg = await registration.background_fetch.fetch("sum", ["/a.bin", "/b.bin"])
+    await reporter.settled("sum")
+    await trio.sleep(1)
+    assert bg.background_fetch.last_reported_download == 800
+    assert bg.downloaded == 800
+
+
+async def test_step_3_unchanged_totals_report_nothing(draft_user_agent, origin_server):
+    origin_server.add("/slow.txt", FEATURE, delay=100)
+    steps = record_steps(draft_user_agent)
+    registration = await page(draft_user_agent, Reporter().worker)
+    bg = await registration.background_fetch.fetch("same", "/slow.txt")
+    heard: list[str] = []
+    bg.add_event_listener("progress", lambda event: heard.append(event.type))
+    report_progress_for_background_fetch(bg.background_fetch)
+    await trio.sleep(1)
+    assert heard == [] and [s for s in steps if s.algorithm == ANCHOR] == []
+
+
+async def test_step_4_sets_the_last_reported_download(draft_user_agent, origin_server):
+    origin_server.add("/big.bin", BODY, throttle=100)
+    steps = record_steps(draft_user_agent)
+    registration = await page(draft_user_agent, Reporter().worker)
+    bg = await registration.background_fetch.fetch("last", "/big.bin")
+    await trio.sleep(3.05)
+    reported = [s.details["downloaded"] for s in steps if s.algorithm == ANCHOR]
+    assert reported and bg.background_fetch.last_reported_download == reported[-1]
+    assert len(set(reported)) == len(reported)  # never the same value twice
+
+
+async def test_step_5_every_environment_of_the_origin_hears_progress(
+    draft_user_agent, origin_server, virtual_network
+):
+    origin_server.add("/big.bin", BODY, throttle=500)
+    other = bgfetch.testing.OriginServer()
+    virtual_network.serve("https://other.test", other)
+    reporter = Reporter()
+    registration = await page(draft_user_agent, reporter.worker)
+    second = await draft_user_agent.open_window(f"{ORIGIN}/second")
+    elsewhere = await draft_user_agent.open_window("https://other.test/")
+    bg = await registration.background_fetch.fetch("envs", "/big.bin")
+    second_registration = await second.navigator.service_worker.ready
+    in_second = await second_registration.background_fetch.get("envs")
+    heard: dict[str, list[int]] = {"first": [], "second": []}
+    bg.add_event_listener("progress", lambda e: heard["first"].append(bg.downloaded))
+    in_second.add_event_listener("progress", lambda e: heard["second"].append(in_second.downloaded))
+    await reporter.settled("envs")
+    await trio.sleep(1)
+    assert heard["first"][-1] == heard["second"][-1] == len(BODY)
+    assert in_second is not bg
+    # The other origin's window has no registration object, and none is made for it.
+    assert elsewhere._realm == {}
+
+
+async def test_step_5_1_an_environment_without_an_instance_gets_none(
+    draft_user_agent, origin_server
+):
+    origin_server.add("/big.bin", BODY, throttle=500)
+    reporter = Reporter()
+    registration = await page(draft_user_agent, reporter.worker)
+    await registration.background_fetch.fetch("no-instance", "/big.bin")
+    scope = registration.registration.active_worker.global_scope
+    await reporter.settled("no-instance")
+    # Progress reached the worker's realm, which asked for no instance: it has none.
+    assert scope.registration.background_fetch.instances == {}
+
+
+async def test_step_5_2_uploaded_is_reported_too(draft_user_agent, origin_server):
+    # (filled: 3abbda2)
+    origin_server.add_echo("/upload")
+    reporter = Reporter()
+    registration = await page(draft_user_agent, reporter.worker)
+    upload = bgfetch.Request(
+        f"{ORIGIN}/upload", method="POST", body=b"u" * 100, headers={"Content-Type": "a/b"}
+    )
+    bg = await registration.background_fetch.fetch("up", [upload])
+    await reporter.settled("up")
+    await trio.sleep(1)
+    assert (bg.uploaded, bg.background_fetch.last_reported_upload) == (100, 100)
