@@ -13,6 +13,7 @@ from bgfetch.errors import (
     QuotaExceededError,
 )
 from bgfetch.fetch import Headers, Request, Response
+from bgfetch.net.real import RealNetwork
 from bgfetch.net.virtual import VirtualNetwork
 from bgfetch.sw import ExtendableEvent, ServiceWorker
 from bgfetch.useragent import UserAgent, open_user_agent
@@ -27,6 +28,7 @@ __all__ = [
     "InvalidStateError",
     "NotAllowedError",
     "QuotaExceededError",
+    "RealNetwork",
     "Request",
     "Response",
     "ServiceWorker",

@@ -13,7 +13,10 @@ HTTP/1.1 body can be framed.  Every request is recorded in
 from __future__ import annotations
 
 import contextlib
+import gzip
 import re
+import ssl
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Literal
 
@@ -23,6 +26,7 @@ import trio
 
 Framing = Literal["content-length", "chunked", "close"]
 ResourceKind = Literal["static", "redirect", "echo"]
+Encoding = Literal["gzip", "deflate", "br"]
 _Framer = Callable[[bytes], bytes | None]
 
 SEND_SLICE = 16 * 1024
@@ -73,6 +77,24 @@ class Resource:
     last_modified: str | None = None
     cors: str | None = None
     """The ``Access-Control-Allow-Origin`` value to send, if any."""
+    allow_methods: str | None = None
+    """A preflight's ``Access-Control-Allow-Methods``; None echoes the method asked for,
+    "" sends none."""
+    allow_headers: str | None = None
+    """A preflight's ``Access-Control-Allow-Headers``; None echoes the headers asked for,
+    "" sends none."""
+    allow_credentials: bool = False
+    """Send ``Access-Control-Allow-Credentials: true`` (preflights and responses)."""
+    expose_headers: str | None = None
+    """The ``Access-Control-Expose-Headers`` value to send, if any."""
+    encoding: Encoding | None = None
+    """Compress whole (200) responses with this content coding when the request's
+    ``Accept-Encoding`` allows it; ranges are always served from the identity bytes."""
+    honour_if_range: bool = True
+    """False: ignore ``If-Range`` (a non-compliant server, which sends a 206 of whatever
+    it has now)."""
+    on_cut: Callable[[Resource], None] | None = None
+    """Called after a response was cut: a test changes the resource here between attempts."""
     framing: Framing = "content-length"
     kind: ResourceKind = "static"
     location: str | None = None
@@ -148,11 +170,20 @@ class OriginServer:
         etag: str | None = None,
         last_modified: str | None = None,
         cors: str | None = None,
+        allow_methods: str | None = None,
+        allow_headers: str | None = None,
+        allow_credentials: bool = False,
+        expose_headers: str | None = None,
+        encoding: Encoding | None = None,
+        honour_if_range: bool = True,
+        on_cut: Callable[[Resource], None] | None = None,
         framing: Framing = "content-length",
     ) -> Resource:
         """Serve *body* at *path* ("/a.txt", or "/a.txt?id=3" to match that query only)."""
         if framing not in ("content-length", "chunked", "close"):
             raise ValueError(f"unknown framing {framing!r}")
+        if encoding not in (None, "gzip", "deflate", "br"):
+            raise ValueError(f"unknown content coding {encoding!r}")
         if throttle is not None and throttle <= 0:
             raise ValueError(f"throttle must be positive, got {throttle}")
         resource = Resource(
@@ -169,6 +200,13 @@ class OriginServer:
             etag=etag,
             last_modified=last_modified,
             cors=cors,
+            allow_methods=allow_methods,
+            allow_headers=allow_headers,
+            allow_credentials=allow_credentials,
+            expose_headers=expose_headers,
+            encoding=encoding,
+            honour_if_range=honour_if_range,
+            on_cut=on_cut,
             framing=framing,
         )
         self.resources[path] = resource
@@ -240,11 +278,37 @@ class OriginServer:
         self,
         port: int = 0,
         *,
-        host: str = "127.0.0.1",
+        host: str | Sequence[str] = "127.0.0.1",
+        ssl_context: ssl.SSLContext | None = None,
         task_status: trio.TaskStatus[list[trio.SocketListener]] = trio.TASK_STATUS_IGNORED,
     ) -> None:
-        """Serve on real TCP; ``await nursery.start(server.serve_tcp)`` gives the listeners."""
-        await trio.serve_tcp(self.serve_stream, port, host=host, task_status=task_status)
+        """Serve on real TCP, or TLS with *ssl_context* (https); until cancelled.
+
+        ``listeners = await nursery.start(server.serve_tcp)`` gives the listeners.
+        *host* may list several addresses ("127.0.0.1", "::1"): all are bound on the
+        same port (the first one's, when *port* is 0).
+        """
+        hosts = [host] if isinstance(host, str) else list(host)
+        listeners: list[trio.SocketListener] = []
+        try:
+            for address in hosts:
+                bound = await trio.open_tcp_listeners(port, host=address)
+                listeners += bound
+                if port == 0:
+                    port = bound[0].socket.getsockname()[1]
+        except BaseException:
+            for listener in listeners:
+                await trio.aclose_forcefully(listener)
+            raise
+
+        async def handler(stream: trio.SocketStream) -> None:
+            if ssl_context is None:
+                await self.serve_stream(stream)
+            else:
+                tls = trio.SSLStream(stream, ssl_context, server_side=True, https_compatible=True)
+                await self.serve_stream(tls)
+
+        await trio.serve_listeners(handler, listeners, task_status=task_status)
 
     async def _read_request(
         self, conn: h11.Connection, stream: trio.abc.Stream
@@ -312,6 +376,8 @@ class OriginServer:
         if resource is not None and resource.framing == "close":
             await stream.send_all(_raw_head(reply))
             await _send_body(stream, body, throttle, lambda piece: piece)
+            if cut_after is not None and resource.on_cut is not None:
+                resource.on_cut(resource)
             raise _CutConnection  # The end of the connection is the end of the body.
 
         await stream.send_all(
@@ -319,6 +385,8 @@ class OriginServer:
         )
         await _send_body(stream, body, throttle, lambda piece: conn.send(h11.Data(data=piece)))
         if cut_after is not None:
+            if resource is not None and resource.on_cut is not None:
+                resource.on_cut(resource)
             raise _CutConnection
         await stream.send_all(conn.send(h11.EndOfMessage()) or b"")
 
@@ -353,6 +421,11 @@ class OriginServer:
                 status, body, content_range = _apply_range(request, resource)
                 if content_range is not None:
                     headers.append(("Content-Range", content_range))
+        if resource.encoding is not None and resource.kind == "static":
+            headers.append(("Vary", "Accept-Encoding"))
+            if status == 200 and _accepts(request.header("accept-encoding"), resource.encoding):
+                body = _encode(body, resource.encoding)
+                headers.append(("Content-Encoding", resource.encoding))
         if content_type is not None:
             headers.append(("Content-Type", content_type))
         if resource.etag is not None:
@@ -361,6 +434,10 @@ class OriginServer:
             headers.append(("Last-Modified", resource.last_modified))
         if resource.cors is not None:
             headers.append(("Access-Control-Allow-Origin", resource.cors))
+        if resource.allow_credentials:
+            headers.append(("Access-Control-Allow-Credentials", "true"))
+        if resource.expose_headers is not None:
+            headers.append(("Access-Control-Expose-Headers", resource.expose_headers))
         headers.extend(resource.headers)
         send_body = not head and status not in NO_BODY_STATUSES
         if resource.framing == "chunked":
@@ -373,16 +450,40 @@ class OriginServer:
 
 
 def _preflight(request: RecordedRequest, resource: Resource, method: str) -> _Reply:
-    """Allow a CORS preflight to a resource that has ``cors`` set: whatever it asks for."""
+    """Answer a CORS preflight to a resource that has ``cors`` set: by default allow
+    whatever it asks for; ``allow_methods`` / ``allow_headers`` say otherwise."""
     assert resource.cors is not None
-    headers = [
-        ("Access-Control-Allow-Origin", resource.cors),
-        ("Access-Control-Allow-Methods", method),
-    ]
+    headers = [("Access-Control-Allow-Origin", resource.cors)]
+    methods = method if resource.allow_methods is None else resource.allow_methods
+    if methods:
+        headers.append(("Access-Control-Allow-Methods", methods))
     requested_headers = request.header("access-control-request-headers")
-    if requested_headers:
-        headers.append(("Access-Control-Allow-Headers", requested_headers))
+    allowed = requested_headers if resource.allow_headers is None else resource.allow_headers
+    if allowed:
+        headers.append(("Access-Control-Allow-Headers", allowed))
+    if resource.allow_credentials:
+        headers.append(("Access-Control-Allow-Credentials", "true"))
     return _Reply(204, headers, send_body=False)
+
+
+def _accepts(accept_encoding: str | None, coding: str) -> bool:
+    """Whether an `Accept-Encoding` value accepts *coding* (q=0 refuses it)."""
+    for item in (accept_encoding or "").split(","):
+        name, _, params = item.strip().partition(";")
+        if name.strip().lower() in (coding, "*"):
+            q = params.strip().lower()
+            return not (q.startswith("q=") and float(q[2:] or 0) == 0)
+    return False
+
+
+def _encode(body: bytes, coding: Encoding) -> bytes:
+    if coding == "gzip":
+        return gzip.compress(body, mtime=0)
+    if coding == "deflate":
+        return zlib.compress(body)
+    import brotli
+
+    return bytes(brotli.compress(body))
 
 
 def _apply_range(request: RecordedRequest, resource: Resource) -> tuple[int, bytes, str | None]:
@@ -392,7 +493,7 @@ def _apply_range(request: RecordedRequest, resource: Resource) -> tuple[int, byt
     if range_header is None:
         return 200, body, None
     if_range = request.header("if-range")
-    if if_range is not None:
+    if if_range is not None and resource.honour_if_range:
         validator = resource.validator()
         if validator is None or validator.startswith("W/") or if_range != validator:
             return 200, body, None  # The representation changed: send all of it.

@@ -28,6 +28,7 @@ from bgfetch.editions.current.records import (
     request_matches_cached_item,
 )
 from bgfetch.errors import InvalidStateError, NotAllowedError, QuotaExceededError
+from bgfetch.fetch.csp import PolicyContainer
 from bgfetch.fetch.request import Request, RequestInfo
 from bgfetch.infra import EventTarget, ParallelQueue, Promise
 from bgfetch.store.base import StorageFull
@@ -98,7 +99,11 @@ class BackgroundFetchManager:
                 )
             # 6.3. Set internalRequest's client to null.
             internal_request.client = None
-            internal_request.origin = env.origin  # the request's origin, for Fetch's checks
+            # With no client, Fetch could not know who asks: the request's origin and
+            # policy container are the window's, for CORS, mixed content and CSP
+            # (SPEC-NOTES.md, "Fetch integration").
+            internal_request.origin = env.origin
+            internal_request.policy_container = PolicyContainer.from_csp_header(env.csp)
             # 6.4-6.6. Let record be a new background fetch record for internalRequest.
             record = RecordConcept(
                 request=internal_request,

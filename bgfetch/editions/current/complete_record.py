@@ -26,6 +26,7 @@ from bgfetch.editions.current.partial import (
     validate_a_partial_response,
 )
 from bgfetch.errors import NetworkError
+from bgfetch.fetch.response import strong_validator
 from bgfetch.store.base import StorageFull
 
 ANCHOR = "#complete-a-record-algorithm"
@@ -61,8 +62,10 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
     # 7. Let rangeStart be the length of responseData's bytes.
     range_start = len(response_data.bytes)
     # 8. If rangeStart is not 0, then add a range header to request with rangeStart.
+    # (Not in the spec: with the stored response's validator, sent as `If-Range`, so a
+    # changed resource comes back whole instead of spliced; SPEC-NOTES.md.)
     if range_start != 0:
-        request.add_range_header(range_start)
+        request.add_range_header(range_start, if_range=strong_validator(response_data.response))
     # 9. Let fetchAttemptComplete be false.
     fetch_attempt_complete = False
     # 10. Let lastTransmittedSize be 0.

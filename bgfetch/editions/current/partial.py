@@ -16,12 +16,18 @@ ContentRangeValues = tuple[int, int, int | None]
 
 
 def extract_content_range_values(response: InternalResponse) -> ContentRangeValues | None:
-    """#extract-content-range-values-algorithm.  None stands for failure."""
+    """#extract-content-range-values-algorithm.  None stands for failure.
+
+    The header list read is the internal response's: a CORS filtered response hides
+    `Content-Range` (and `ETag`), which would make every cross-origin resume invalid
+    (SPEC-NOTES.md, "Fetch integration").
+    """
+    header_list = response.unfiltered.header_list
     # 1. If response's header list does not contain `Content-Range`, then return failure.
-    if not response.header_list.contains("Content-Range"):
+    if not header_list.contains("Content-Range"):
         return None
     # 2. Let contentRangeValue be the value of the first `Content-Range` header.
-    content_range_value = response.header_list.first("Content-Range")
+    content_range_value = header_list.first("Content-Range")
     assert content_range_value is not None
     # 3. If parsing contentRangeValue per single byte content-range fails, return failure.
     parsed = SINGLE_BYTE_CONTENT_RANGE.fullmatch(content_range_value.strip(" \t"))
@@ -44,7 +50,13 @@ def validate_a_partial_response(
     partial_response: InternalResponse,
     previous_response: InternalResponse | None = None,
 ) -> bool:
-    """#validate-partial-response-algorithm.  True stands for valid, False for invalid."""
+    """#validate-partial-response-algorithm.  True stands for valid, False for invalid.
+
+    Headers are read from the internal responses of filtered ones (SPEC-NOTES.md,
+    "Fetch integration").
+    """
+    partial_response = partial_response.unfiltered
+    previous_response = previous_response.unfiltered if previous_response is not None else None
     # 1. Assert: partialResponse's status is 206.
     assert partial_response.status == 206
     # 2. Extract content-range values from partialResponse; if this fails, return invalid.
