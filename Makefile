@@ -22,5 +22,10 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
 
+# docs/editions.md: the same scenarios under both spec editions, side by side.
+.PHONY: docs
+docs: $(STAMP)
+	$(BIN)/python scripts/editions_report.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -251,9 +251,33 @@ async def test_step_6_8_5_2_cut_of_a_non_get_abandons(draft_user_agent, origin_s
     assert len(origin_server.requests_for("/upload")) == 1
 
 
-async def test_resume_a_206_that_fails_validation_abandons(draft_user_agent, origin_server):
-    # (filled: 0a1eaad) validate a partial response: the ETag changed between attempts.
+async def test_resume_sends_if_range_and_a_changed_resource_comes_back_whole(
+    draft_user_agent, origin_server
+):
     resource = origin_server.add("/big.bin", BODY, cut_after=100, etag='"v1"')
+    changed = bytes(reversed(BODY))
+
+    def change(step) -> None:
+        if step.step == "6.8.5":
+            resource.etag, resource.body = '"v2"', changed
+
+    draft_user_agent.observers.subscribe(change)
+    reporter = Reporter()
+    registration = await page(draft_user_agent, reporter.worker)
+    bg = await registration.background_fetch.fetch("if-range", "/big.bin")
+    seen = await reporter.settled("if-range")
+    assert seen.type == "backgroundfetched"
+    resume = origin_server.requests_for("/big.bin")[1]
+    assert (resume.header("range"), resume.header("if-range")) == ("bytes=100-", '"v1"')
+    assert bg.background_fetch.records[0].response_body.read(0, 4096) == changed
+
+
+async def test_resume_a_206_that_fails_validation_abandons(draft_user_agent, origin_server):
+    # (filled: 0a1eaad) validate a partial response: the ETag changed between attempts,
+    # and the server ignores If-Range.
+    resource = origin_server.add(
+        "/big.bin", BODY, cut_after=100, etag='"v1"', honour_if_range=False
+    )
 
     def change_etag(step) -> None:
         if step.step == "6.8.5":

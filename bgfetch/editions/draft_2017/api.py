@@ -26,6 +26,7 @@ from bgfetch.editions.draft_2017.fetches import (
 from bgfetch.editions.draft_2017.instances import get_a_background_fetch_registration_instance
 from bgfetch.editions.draft_2017.privacy import show
 from bgfetch.errors import InvalidStateError, QuotaExceededError
+from bgfetch.fetch.csp import PolicyContainer
 from bgfetch.fetch.request import Request, RequestInfo
 from bgfetch.infra import EventTarget, ParallelQueue, Promise
 from bgfetch.store.base import StorageFull
@@ -101,7 +102,11 @@ class BackgroundFetchManager:
                 upload_total += len(internal_request.body.source)
             # 7.4. Set internalRequest's client to null.
             internal_request.client = None
-            internal_request.origin = env.origin  # the request's origin, for Fetch's checks
+            # With no client, Fetch could not know who asks: the request's origin and
+            # policy container are the window's, for CORS, mixed content and CSP (as the
+            # current edition does; SPEC-NOTES.md, "Fetch integration").
+            internal_request.origin = env.origin
+            internal_request.policy_container = PolicyContainer.from_csp_header(env.csp)
             # 7.5. Let record be a new background fetch record.
             # 7.6. Set record's request to internalRequest.
             record = BackgroundFetchRecord(

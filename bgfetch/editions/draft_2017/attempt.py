@@ -31,7 +31,7 @@ from bgfetch.editions.draft_2017.fetches import BackgroundFetchSettledFetches
 from bgfetch.editions.draft_2017.partial import validate_a_partial_response
 from bgfetch.editions.draft_2017.report_progress import report_progress_for_background_fetch
 from bgfetch.errors import NetworkError
-from bgfetch.fetch.response import InternalResponse
+from bgfetch.fetch.response import InternalResponse, strong_validator
 from bgfetch.infra import Condition, ParallelQueue
 from bgfetch.store.base import StorageFull
 from bgfetch.sw.events import ExtendableEvent
@@ -45,9 +45,12 @@ def failed_cors_check(response: InternalResponse) -> bool:
     """Step 6.6's "response failed due to a failed CORS check".
 
     The draft's own issue: Fetch does not expose this (whatwg/fetch#605).  bgfetch's
-    Fetch names CORS in the reason of a network error a CORS check caused.
+    Fetch says so in the reason of the network error: "CORS check failed", or "CORS
+    preflight failed" (which also covers a preflight that met a network error).
     """
-    return response.is_network_error and "CORS" in response.error
+    return response.is_network_error and (
+        "CORS check failed" in response.error or "CORS preflight failed" in response.error
+    )
 
 
 async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
@@ -105,10 +108,12 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
         # 6.3. Set request's synchronous flag.  (bgfetch's fetch has no such flag: it is
         # what lets step 6.4 wait for the response, which Fetcher.fetch does.)
         # (filled: 0a1eaad) Let rangeStart be the length of record's response body; if it
-        # is not 0, add a range header to request with rangeStart.
+        # is not 0, add a range header to request with rangeStart.  (Not in any revision:
+        # with the stored response's validator, sent as `If-Range`, so a changed resource
+        # comes back whole instead of spliced, as in the current edition.)
         range_start = len(record.response_body)
         if range_start != 0:
-            request.add_range_header(range_start)
+            request.add_range_header(range_start, if_range=strong_validator(record.response))
 
         # (filled: 3abbda2) Let lastTransmittedSize be 0.
         last_transmitted_size = 0

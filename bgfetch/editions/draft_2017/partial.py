@@ -23,12 +23,17 @@ ContentRangeValues = tuple[int, int, int | None]
 
 
 def extract_content_range_values(response: InternalResponse) -> ContentRangeValues | None:
-    """#extract-content-range-values-algorithm (0a1eaad).  None stands for failure."""
+    """#extract-content-range-values-algorithm (0a1eaad).  None stands for failure.
+
+    The header list read is the internal response's: a CORS filtered response hides
+    `Content-Range` (as the current edition; SPEC-NOTES.md, "Fetch integration").
+    """
+    header_list = response.unfiltered.header_list
     # 1. If response's header list does not contain `Content-Range`, then return failure.
-    if not response.header_list.contains("Content-Range"):
+    if not header_list.contains("Content-Range"):
         return None
     # 2. Let contentRangeValue be the value of the first `Content-Range` header.
-    content_range_value = response.header_list.first("Content-Range")
+    content_range_value = header_list.first("Content-Range")
     assert content_range_value is not None
     # 3. If parsing contentRangeValue per single byte content-range fails, return failure.
     parsed = SINGLE_BYTE_CONTENT_RANGE.fullmatch(content_range_value.strip(" \t"))
@@ -49,8 +54,9 @@ def extract_content_range_values(response: InternalResponse) -> ContentRangeValu
 def header_equality(
     header_name: str, response_1: InternalResponse, response_2: InternalResponse
 ) -> bool:
-    """#header-equality-algorithm (0a1eaad), over two responses' header lists."""
-    header_list_1, header_list_2 = response_1.header_list, response_2.header_list
+    """#header-equality-algorithm (0a1eaad), over two (internal) responses' header lists."""
+    header_list_1 = response_1.unfiltered.header_list
+    header_list_2 = response_2.unfiltered.header_list
     # 1. If neither header list contains headerName, then return true.
     if not header_list_1.contains(header_name) and not header_list_2.contains(header_name):
         return True
@@ -66,7 +72,12 @@ def validate_a_partial_response(
     partial_response: InternalResponse,
     previous_response: InternalResponse | None = None,
 ) -> bool:
-    """#validate-partial-response-algorithm (0a1eaad).  True: valid; False: invalid."""
+    """#validate-partial-response-algorithm (0a1eaad).  True: valid; False: invalid.
+
+    Headers are read from the internal responses of filtered ones.
+    """
+    partial_response = partial_response.unfiltered
+    previous_response = previous_response.unfiltered if previous_response is not None else None
     # 1. Assert: partialResponse's status is 206.
     assert partial_response.status == 206
     # 2. Extract content-range values from partialResponse; if this fails, return invalid.

@@ -1,0 +1,254 @@
+"""The scenarios that mean something in both editions, run under each.
+
+Each test states what the two editions share and, where they differ, what each
+does (docs/editions.md shows the same side by side).  Also: the committed
+docs/editions.md is what scripts/editions_report.py generates.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+import trio
+
+import bgfetch
+from bgfetch.editions import load_edition
+from bgfetch.testing import open_window_with_worker
+
+EDITIONS = ["current", "2017-10-12"]
+ORIGIN = "https://example.test"
+FEATURE = "Background Fetch"
+BODY = bytes(range(256)) * 16  # 4096 bytes, every offset distinguishable
+SUCCESS = {"current": "backgroundfetchsuccess", "2017-10-12": "backgroundfetched"}
+ROOT = Path(__file__).resolve().parent.parent
+
+both = pytest.mark.parametrize("edition", EDITIONS)
+
+
+@attrs.define
+class Seen:
+    """A settled event as the service worker saw it, whichever the edition."""
+
+    type: str
+    statuses: list[int | None]
+    texts: list[str | None]
+
+
+class Probe:
+    """A service worker for either edition: on each settled event it reads every
+    response (current: registration.match_all() and responseReady; 2017-10-12:
+    event.fetches.values()), a missing or rejected one as None."""
+
+    def __init__(self, edition: str) -> None:
+        self.worker = bgfetch.ServiceWorker("probe")
+        self.seen: dict[str, Seen] = {}
+        self._changed = trio.Event()
+        for name in load_edition(edition).EVENTS:
+            if name != "backgroundfetchclick":
+                self.worker.add_event_listener(name, self._on)
+
+    async def _on(self, event: Any) -> None:
+        responses: list[Any] = []
+        if hasattr(event, "fetches"):  # 2017-10-12
+            id = event.id
+            responses = [fetch.response for fetch in await event.fetches.values()]
+        else:  # current
+            id = event.registration.id
+            for record in await event.registration.match_all():
+                try:
+                    responses.append(await record.response_ready)
+                except Exception:
+                    responses.append(None)
+        texts = [None if r is None else await r.text() for r in responses]
+        statuses = [None if r is None else r.status for r in responses]
+        self.seen[id] = Seen(event.type, statuses, texts)
+        self._changed.set()
+        self._changed = trio.Event()
+
+    async def settled(self, id: str) -> Seen:
+        with trio.fail_after(600):
+            while id not in self.seen:
+                await self._changed.wait()
+        return self.seen[id]
+
+
+async def start(ua: bgfetch.UserAgent, edition: str) -> tuple[Probe, Any]:
+    probe = Probe(edition)
+    _, registration = await open_window_with_worker(ua, probe.worker, f"{ORIGIN}/")
+    return probe, registration.background_fetch
+
+
+@both
+async def test_success(edition, virtual_network, origin_server):
+    origin_server.add("/feature-name.txt", FEATURE)
+    async with bgfetch.open_user_agent(network=virtual_network, edition=edition) as ua:
+        probe, manager = await start(ua, edition)
+        bg = await manager.fetch("ok", "/feature-name.txt")
+        seen = await probe.settled("ok")
+        await trio.sleep(1)
+        assert seen == Seen(SUCCESS[edition], [200], [FEATURE])
+        assert bg.downloaded == len(FEATURE)
+        assert ua.handler_errors == []
+
+
+@both
+async def test_404(edition, virtual_network, origin_server):
+    async with bgfetch.open_user_agent(network=virtual_network, edition=edition) as ua:
+        probe, manager = await start(ua, edition)
+        bg = await manager.fetch("missing", "/missing.txt")
+        seen = await probe.settled("missing")
+        await trio.sleep(1)
+        assert seen.statuses == [404] and seen.texts == ["Not Found"]
+        if edition == "current":  # a bad status fails the background fetch
+            assert seen.type == "backgroundfetchfail"
+            assert (bg.result, bg.failure_reason) == ("failure", "bad-status")
+        else:  # the draft knows no bad status: the fetch completed
+            assert seen.type == "backgroundfetched"
+
+
+@both
+async def test_abort(edition, virtual_network, origin_server):
+    origin_server.add("/feature-name.txt", FEATURE)
+    origin_server.add("/slow.txt", FEATURE, delay=100)
+    async with bgfetch.open_user_agent(network=virtual_network, edition=edition) as ua:
+        probe, manager = await start(ua, edition)
+        bg = await manager.fetch("abort", ["/feature-name.txt", "/slow.txt"])
+        await trio.sleep(1)
+        assert await bg.abort() is True
+        assert await bg.abort() is False
+        seen = await probe.settled("abort")
+        assert seen.type == "backgroundfetchabort"
+        # The finished response stays available; the aborted one has none.
+        assert seen.statuses == [200, None] and seen.texts[0] == FEATURE
+        assert await manager.get_ids() == []
+
+
+@both
+async def test_cut_connection_resumes_with_a_range_request(edition, virtual_network, origin_server):
+    origin_server.add("/big.bin", BODY, cut_after=1000, etag='"v1"')
+    async with bgfetch.open_user_agent(network=virtual_network, edition=edition) as ua:
+        probe, manager = await start(ua, edition)
+        bg = await manager.fetch("cut", "/big.bin")
+        seen = await probe.settled("cut")
+        await trio.sleep(1)
+        assert seen.type == SUCCESS[edition] and seen.statuses == [200]
+        ranges = [r.header("range") for r in origin_server.requests_for("/big.bin")]
+        assert ranges == [None, "bytes=1000-"]
+        assert bg.downloaded == len(BODY)
+
+
+@both
+async def test_offline_then_online_resumes(edition, virtual_network, origin_server):
+    origin_server.add("/big.bin", BODY, throttle=1024)
+    async with bgfetch.open_user_agent(network=virtual_network, edition=edition) as ua:
+        probe, manager = await start(ua, edition)
+        await manager.fetch("offline", "/big.bin")
+        await trio.sleep(1.5)
+        virtual_network.set_online(False)
+        await trio.sleep(30)
+        assert probe.seen == {}
+        virtual_network.set_online(True)
+        seen = await probe.settled("offline")
+        assert seen.type == SUCCESS[edition] and seen.statuses == [200]
+        assert len(origin_server.requests_for("/big.bin")) == 2
+
+
+@both
+async def test_download_total_exceeded(edition, virtual_network, origin_server):
+    origin_server.add("/big.bin", BODY)
+    async with bgfetch.open_user_agent(network=virtual_network, edition=edition) as ua:
+        probe, manager = await start(ua, edition)
+        bg = await manager.fetch("total", "/big.bin", download_total=100)
+        seen = await probe.settled("total")
+        await trio.sleep(1)
+        if edition == "current":  # the download stops at downloadTotal
+            assert seen.type == "backgroundfetchfail"
+            assert bg.failure_reason == "download-total-exceeded"
+            assert bg.downloaded <= 100
+        else:  # the draft does not enforce it
+            assert seen.type == "backgroundfetched"
+            assert bg.downloaded == len(BODY)
+
+
+@both
+async def test_network_error_of_an_upload_fails(edition, virtual_network, origin_server):
+    upload = bgfetch.Request(
+        "https://nowhere.test/upload",
+        method="POST",
+        body="data",
+        headers={"Content-Type": "text/plain"},
+    )
+    async with bgfetch.open_user_agent(network=virtual_network, edition=edition) as ua:
+        probe, manager = await start(ua, edition)
+        await manager.fetch("upload", [upload])
+        seen = await probe.settled("upload")
+        assert seen.type == "backgroundfetchfail" and seen.statuses == [None]
+
+
+@both
+async def test_duplicate_id_rejects_with_type_error(edition, virtual_network, origin_server):
+    origin_server.add("/slow.txt", FEATURE, delay=100)
+    async with bgfetch.open_user_agent(network=virtual_network, edition=edition) as ua:
+        _, manager = await start(ua, edition)
+        await manager.fetch("dup", "/slow.txt")
+        with pytest.raises(TypeError):
+            await manager.fetch("dup", "/slow.txt")
+        assert await manager.get_ids() == ["dup"]
+
+
+@both
+async def test_empty_list_rejects_with_type_error(edition, virtual_network, origin_server):
+    async with bgfetch.open_user_agent(network=virtual_network, edition=edition) as ua:
+        _, manager = await start(ua, edition)
+        with pytest.raises(TypeError):
+            await manager.fetch("empty", [])
+        assert await manager.get_ids() == []
+
+
+@both
+async def test_quota_exceeded_rejects(edition, virtual_network, origin_server):
+    async with bgfetch.open_user_agent(network=virtual_network, edition=edition) as ua:
+        _, manager = await start(ua, edition)
+        with pytest.raises(bgfetch.QuotaExceededError):
+            await manager.fetch("huge", "/feature-name.txt", download_total=2**53 - 1)
+        assert await manager.get_ids() == []
+
+
+@both
+async def test_get_and_get_ids(edition, virtual_network, origin_server):
+    origin_server.add("/feature-name.txt", FEATURE, delay=10)
+    async with bgfetch.open_user_agent(network=virtual_network, edition=edition) as ua:
+        probe, manager = await start(ua, edition)
+        assert await manager.get("x") is None
+        assert await manager.get_ids() == []
+        bg = await manager.fetch("x", "/feature-name.txt", download_total=16)
+        got = await manager.get("x")
+        assert got is bg
+        assert (got.id, got.download_total, got.upload_total) == ("x", 16, 0)
+        assert await manager.get_ids() == ["x"]
+        await probe.settled("x")
+        assert await manager.get("x") is None
+        assert await manager.get_ids() == []
+
+
+def _report_module() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "editions_report", ROOT / "scripts" / "editions_report.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_docs_editions_md_is_what_the_generator_writes():
+    report = _report_module()
+    generated = report.render(report.collect())
+    committed = (ROOT / "docs" / "editions.md").read_text()
+    assert generated == committed, "docs/editions.md is stale: run `make docs`"
+    for scenario in report.SCENARIOS:
+        assert f"| {scenario.title} |" in generated
