@@ -86,6 +86,28 @@ async def test_step_6_6_failed_cors_check_abandons_at_once(
     assert len(steps_at(steps, ATTEMPT, "6.6")) == 1
 
 
+async def test_step_6_6_a_cross_origin_response_without_cors_headers_abandons(
+    draft_user_agent, origin_server, virtual_network
+):
+    from bgfetch.testing import OriginServer
+
+    remote = OriginServer()
+    remote.add("/secret.txt", "secret")  # no Access-Control-Allow-Origin
+    remote.add("/shared.txt", "shared", cors="*")
+    virtual_network.serve("https://remote.test", remote)
+    steps = record_steps(draft_user_agent)
+    reporter = Reporter()
+    registration = await page(draft_user_agent, reporter.worker)
+    manager = registration.background_fetch
+    await manager.fetch("shared", "https://remote.test/shared.txt")
+    assert (await reporter.settled("shared")).texts() == ["shared"]
+    await manager.fetch("secret", "https://remote.test/secret.txt")
+    seen = await reporter.settled("secret")
+    assert seen.type == "backgroundfetchfail" and seen.statuses() == [None]
+    [cors] = steps_at(steps, ATTEMPT, "6.6")
+    assert "CORS check failed" in cors.what
+
+
 async def test_step_6_6_network_error_of_a_non_get_abandons(
     draft_user_agent, origin_server, virtual_network
 ):
