@@ -148,12 +148,19 @@ class RealNetwork:
             await tls.do_handshake()
         except (trio.BrokenResourceError, trio.ClosedResourceError, ssl.SSLError) as error:
             await trio.aclose_forcefully(tls)
-            cause = error.__cause__ if error.__cause__ is not None else error
-            reason = getattr(cause, "verify_message", None) or getattr(cause, "reason", None)
             raise NetworkError(
-                f"cannot connect to {origin}: TLS handshake failed: {reason or cause!r}"
+                f"cannot connect to {origin}: TLS handshake failed: {_tls_failure(error)}"
             ) from error
         return tls
+
+
+def _tls_failure(error: BaseException) -> str:
+    """What went wrong in a handshake, from the ssl error trio wraps."""
+    cause = error.__cause__ if error.__cause__ is not None else error
+    verify_message = getattr(cause, "verify_message", None)
+    if verify_message:
+        return f"certificate verify failed: {verify_message}"
+    return str(getattr(cause, "reason", None) or cause or type(cause).__name__)
 
 
 class _TrackedStream(trio.abc.HalfCloseableStream):

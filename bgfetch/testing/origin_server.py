@@ -95,6 +95,9 @@ class Resource:
     it has now)."""
     on_cut: Callable[[Resource], None] | None = None
     """Called after a response was cut: a test changes the resource here between attempts."""
+    close_after: bool = False
+    """Close the connection after the whole response, without announcing it (no
+    ``Connection: close``), as a server's idle timeout does to a kept-alive connection."""
     framing: Framing = "content-length"
     kind: ResourceKind = "static"
     location: str | None = None
@@ -177,6 +180,7 @@ class OriginServer:
         encoding: Encoding | None = None,
         honour_if_range: bool = True,
         on_cut: Callable[[Resource], None] | None = None,
+        close_after: bool = False,
         framing: Framing = "content-length",
     ) -> Resource:
         """Serve *body* at *path* ("/a.txt", or "/a.txt?id=3" to match that query only)."""
@@ -207,6 +211,7 @@ class OriginServer:
             encoding=encoding,
             honour_if_range=honour_if_range,
             on_cut=on_cut,
+            close_after=close_after,
             framing=framing,
         )
         self.resources[path] = resource
@@ -389,6 +394,8 @@ class OriginServer:
                 resource.on_cut(resource)
             raise _CutConnection
         await stream.send_all(conn.send(h11.EndOfMessage()) or b"")
+        if resource is not None and resource.close_after:
+            raise _CutConnection  # An unannounced close: the client finds out on reuse.
 
     def _reply(self, request: RecordedRequest, resource: Resource | None) -> _Reply:
         """Decide status, headers and body; nothing is sent yet."""
