@@ -404,7 +404,7 @@ class Fetcher:
             )
         except NetworkError as error:
             await exchange.aclose()
-            return Fetched.network_error(str(error))
+            return Fetched.network_error(f"{url.href}: network error: {error}")
         params.exchanges.push_async_exit(exchange)
         response = InternalResponse(
             status=head.status,

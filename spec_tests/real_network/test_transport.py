@@ -71,6 +71,9 @@ async def test_an_untrusted_certificate_is_a_network_error(loopback):
     record = outcome.record("/a.txt")
     assert record.response is None and isinstance(record.error, TypeError)
     assert outcome.downloaded == 0
+    reason = outcome.errors[loopback.url(path="/a.txt")]
+    assert reason.startswith(f"{loopback.url(path='/a.txt')}: network error: cannot connect")
+    assert "TLS handshake failed: certificate verify failed" in reason
     assert loopback.server.requests_for("/a.txt") == []
 
 
