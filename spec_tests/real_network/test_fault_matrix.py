@@ -15,6 +15,7 @@ import pytest
 import trio
 from real_network_support import run_background_fetch
 
+from bgfetch import Request
 from bgfetch.fetch.fetching import Fetcher
 from bgfetch.fetch.request import InternalRequest
 from bgfetch.url import parse_url
@@ -199,3 +200,26 @@ async def test_a_kept_alive_connection_the_server_closed_is_retried_once(net, cl
     assert bodies == [b"one", b"two"]
     assert net.ua.network.connections_opened == 2
     assert [r.path for r in net.server.requests] == ["/first.txt", "/second.txt"]
+
+
+async def test_an_upload_retried_on_a_fresh_connection_reports_monotonic_progress(net, clock):
+    net.server.add("/first.txt", b"one", close_after=True)
+    net.server.add_echo("/upload")
+    fetcher: Fetcher = net.ua.fetcher
+    request = InternalRequest(url=parse_url(net.url("/first.txt")))
+    async with fetcher.fetch(request) as fetched:
+        assert fetched.body is not None
+        assert b"".join([chunk async for chunk in fetched.body]) == b"one"
+    await trio.sleep(0.05)
+    payload = bytes(200_000)
+    upload = Request(net.url("/upload"), method="POST", body=payload).request
+    upload.header_list.set("Content-Type", "application/octet-stream")
+    reported: list[int] = []
+    async with fetcher.fetch(
+        upload, process_request_body=lambda: reported.append(upload.body.transmitted_bytes)
+    ) as fetched:
+        assert fetched.response.status == 200 and fetched.body is not None
+        assert b"".join([chunk async for chunk in fetched.body]) == payload
+    assert reported == sorted(reported) and reported[-1] == len(payload)
+    assert net.ua.network.connections_opened == 2  # the upload went again, on a new one
+    assert [r.path for r in net.server.requests] == ["/first.txt", "/upload"]

@@ -4,6 +4,7 @@ and the HTTP client's keep-alive pool over it."""
 from __future__ import annotations
 
 import socket
+import struct
 
 import pytest
 import trio
@@ -162,3 +163,31 @@ async def test_extra_ca_certificates_are_trusted_besides_the_system_store(loopba
             await network.open_stream(
                 Origin("https", "127.0.0.1", loopback.https_port), nursery=nursery
             )
+
+
+async def test_a_reset_mid_body_is_a_network_error_from_the_body(real_network, nursery):
+    """A server that sends part of a body, then resets the connection (RST)."""
+
+    async def reset_after_100_bytes(stream: trio.SocketStream) -> None:
+        await stream.receive_some(65536)
+        await stream.send_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"x" * 100)
+        await trio.sleep(0.02)
+        stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        stream.socket.close()
+
+    listeners = await nursery.start(
+        lambda task_status: trio.serve_tcp(
+            reset_after_100_bytes, 0, host="127.0.0.1", task_status=task_status
+        )
+    )
+    port = listeners[0].socket.getsockname()[1]
+    pool = ConnectionPool(real_network, nursery)
+    request = InternalRequest(url=parse_url(f"http://127.0.0.1:{port}/reset"))
+    received = 0
+    async with Fetcher(pool).fetch(request) as fetched:
+        assert fetched.response.status == 200 and fetched.body is not None
+        with pytest.raises(NetworkError, match=f"http://127.0.0.1:{port}: body cut"):
+            async for chunk in fetched.body:
+                received += len(chunk)
+    assert received == 100
+    await pool.close()
