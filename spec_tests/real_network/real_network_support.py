@@ -53,6 +53,10 @@ async def serve_loopback(
             )
         except OSError:
             continue
+        except BaseExceptionGroup as group:  # the same, wrapped by a nursery
+            if group.split(OSError)[1] is not None:
+                raise
+            continue
         port: int = listeners[0].socket.getsockname()[1]
         return port
     raise RuntimeError("no loopback port free on both 127.0.0.1 and ::1")
