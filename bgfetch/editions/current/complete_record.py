@@ -147,6 +147,9 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
             elif range_start != 0:
                 # 3.1. Set responseData's result to "redundant".
                 response_data.result = "redundant"
+                # (Redundant bytes are never exposed again: give their space back to the
+                # origin's quota, or the restart would be charged for them twice.)
+                response_data.bytes.discard()
                 # 3.2. Set responseData to a new background fetch response.
                 response_data = BackgroundFetchResponse(ua.store.new_bytes(origin))
                 # 3.3. Set record's response data to responseData.

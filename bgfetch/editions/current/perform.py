@@ -136,10 +136,18 @@ async def perform_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
                 update_background_fetch_instances(bg_fetch)
                 ua.observers.step(ANCHOR, "8.12", "records no longer available", id=id)
 
-            if not fire_functional_event(sw_registration, event_name, create_event, after_dispatch):
-                # No active worker to receive it: nothing holds the records any longer.
-                bg_fetch.records_available = False
-                update_background_fetch_instances(bg_fetch)
+            def fire() -> None:
+                if not fire_functional_event(
+                    sw_registration, event_name, create_event, after_dispatch
+                ):
+                    # No active worker to receive it: nothing holds the records any longer.
+                    bg_fetch.records_available = False
+                    update_background_fetch_instances(bg_fetch)
+
+            # Fired from bgFetch's update handling queue, after step 8.7's steps there have
+            # queued their tasks, so an instance the worker's realm already holds shows the
+            # result when the event is dispatched (SPEC-NOTES.md).
+            bg_fetch.update_handling_queue.enqueue(fire)
 
         registration_extension(sw_registration).active_background_fetches_edit_queue.enqueue(
             settle_background_fetch
