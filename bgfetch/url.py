@@ -5,6 +5,8 @@ A :class:`URL` is an immutable parsed URL; its serialization is ada's ``href``.
 
 from __future__ import annotations
 
+import ipaddress
+
 import ada_url
 import attrs
 
@@ -98,3 +100,20 @@ def parse_url(input: str, base: str | URL | None = None) -> URL:
         search=parts["search"],
         hash=parts["hash"],
     )
+
+
+def is_loopback_ip(host: str) -> bool:
+    """True for a host in 127.0.0.0/8 or ::1/128 (IPv6 hosts keep their brackets)."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv4Address):
+        return address in ipaddress.ip_network("127.0.0.0/8")
+    return address == ipaddress.IPv6Address("::1")
+
+
+def is_localhost_name(host: str) -> bool:
+    """ "localhost", "localhost." and names ending in ".localhost" or ".localhost."."""
+    host = host.lower()
+    return host in ("localhost", "localhost.") or host.endswith((".localhost", ".localhost."))

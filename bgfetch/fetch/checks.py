@@ -9,11 +9,9 @@ failed record says why.
 
 from __future__ import annotations
 
-import ipaddress
-
 from bgfetch.fetch.csp import should_request_be_blocked
 from bgfetch.fetch.request import InternalRequest
-from bgfetch.url import URL, Origin
+from bgfetch.url import URL, Origin, is_localhost_name, is_loopback_ip
 
 # Fetch, "bad port" (#bad-port).
 BAD_PORTS = frozenset(
@@ -187,20 +185,3 @@ def is_potentially_trustworthy_origin(origin: Origin) -> bool:
     # 6. If origin's scheme is "file", return "Potentially Trustworthy".
     # (7-8: no other schemes or origins are configured as trustworthy.)
     return origin.scheme == "file"
-
-
-def is_loopback_ip(host: str) -> bool:
-    """True for a host in 127.0.0.0/8 or ::1/128 (IPv6 hosts keep their brackets)."""
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv4Address):
-        return address in ipaddress.ip_network("127.0.0.0/8")
-    return address == ipaddress.IPv6Address("::1")
-
-
-def is_localhost_name(host: str) -> bool:
-    """ "localhost", "localhost." and names ending in ".localhost" or ".localhost."."""
-    host = host.lower()
-    return host in ("localhost", "localhost.") or host.endswith((".localhost", ".localhost."))

@@ -11,7 +11,39 @@ from typing import Protocol
 
 import trio
 
+from bgfetch.infra import Condition
 from bgfetch.url import Origin
+
+
+class OnlineSwitch:
+    """The online state every transport has: a switch, and a way to wait for it.
+
+    Going offline calls :meth:`break_connections`, which a transport overrides to
+    break its open connections.
+    """
+
+    def __init__(self) -> None:
+        self._online = True
+        self._online_changed = Condition()
+
+    def is_online(self) -> bool:
+        return self._online
+
+    def set_online(self, online: bool) -> None:
+        """Go offline (every open connection breaks, new ones fail) or back online."""
+        if online == self._online:
+            return
+        self._online = online
+        self._online_changed.notify()
+        if not online:
+            self.break_connections()
+
+    def break_connections(self) -> None:
+        """Break every open connection (going offline)."""
+
+    async def wait_until_online(self) -> None:
+        await self._online_changed.wait_for(lambda: self._online)
+        await trio.lowlevel.checkpoint()
 
 
 class Transport(Protocol):

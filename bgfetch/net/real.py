@@ -28,15 +28,15 @@ from collections.abc import Iterable, Mapping
 import trio
 
 from bgfetch.errors import NetworkError
-from bgfetch.fetch.checks import is_localhost_name, is_loopback_ip
-from bgfetch.url import Origin
+from bgfetch.net.base import OnlineSwitch
+from bgfetch.url import Origin, is_localhost_name, is_loopback_ip
 
 LOOPBACK_ADDRESSES = ("127.0.0.1", "::1")
 CONNECT_TIMEOUT = 30.0
 """Seconds a connection (TCP and TLS handshake) may take before it is a network error."""
 
 
-class RealNetwork:
+class RealNetwork(OnlineSwitch):
     """A :class:`~bgfetch.net.base.Transport` over real sockets."""
 
     def __init__(
@@ -54,8 +54,7 @@ class RealNetwork:
         self.hosts = {name.lower(): address for name, address in (hosts or {}).items()}
         self.loopback_only = loopback_only
         self.connect_timeout = connect_timeout
-        self._online = True
-        self._online_changed = trio.Event()
+        super().__init__()
         self._open: set[_TrackedStream] = set()
         self.connections_opened = 0
 
@@ -67,24 +66,9 @@ class RealNetwork:
 
     # -- online state ----------------------------------------------------------
 
-    def is_online(self) -> bool:
-        return self._online
-
-    def set_online(self, online: bool) -> None:
-        """Go offline (every open connection breaks, new ones fail) or back online."""
-        if online == self._online:
-            return
-        self._online = online
-        self._online_changed.set()
-        self._online_changed = trio.Event()
-        if not online:
-            for stream in list(self._open):
-                stream.break_()
-
-    async def wait_until_online(self) -> None:
-        while not self._online:
-            await self._online_changed.wait()
-        await trio.lowlevel.checkpoint()
+    def break_connections(self) -> None:
+        for stream in list(self._open):
+            stream.break_()
 
     @property
     def open_connections(self) -> int:

@@ -45,6 +45,7 @@ import attrs
 import trio
 
 from bgfetch.errors import NetworkError
+from bgfetch.net.base import OnlineSwitch
 from bgfetch.url import Origin, parse_url
 
 RECEIVE_WINDOW = 256 * 1024
@@ -295,14 +296,13 @@ class VirtualStream(trio.abc.HalfCloseableStream):
         await trio.lowlevel.checkpoint()
 
 
-class VirtualNetwork:
+class VirtualNetwork(OnlineSwitch):
     """A :class:`~bgfetch.net.base.Transport` over in-memory connections to served origins."""
 
     def __init__(self) -> None:
         self._hosts: dict[Origin, _Host] = {}
         self._connections: set[_Connection] = set()
-        self._online = True
-        self._online_changed = trio.Event()
+        super().__init__()
         self._opened: dict[Origin, int] = {}
         self.connections_opened = 0
         """Connections opened so far, to any origin."""
@@ -338,25 +338,10 @@ class VirtualNetwork:
 
     # -- online state ----------------------------------------------------------
 
-    def is_online(self) -> bool:
-        return self._online
-
-    def set_online(self, online: bool) -> None:
-        """Go online or offline; going offline breaks every open connection."""
-        if online == self._online:
-            return
-        self._online = online
-        self._online_changed.set()
-        self._online_changed = trio.Event()
-        if not online:
-            for conn in list(self._connections):
-                conn.break_()
-            self._connections.clear()
-
-    async def wait_until_online(self) -> None:
-        while not self._online:
-            await self._online_changed.wait()
-        await trio.lowlevel.checkpoint()
+    def break_connections(self) -> None:
+        for conn in list(self._connections):
+            conn.break_()
+        self._connections.clear()
 
     # -- connections -----------------------------------------------------------
 
