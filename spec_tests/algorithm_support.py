@@ -11,10 +11,11 @@ from typing import Any
 
 import attrs
 import trio
+from api_support import concept, eventually  # noqa: F401 (re-exported for the tests)
 
 import bgfetch
 from bgfetch.editions.current.api import BackgroundFetchEvent, BackgroundFetchRegistration
-from bgfetch.editions.current.concepts import BackgroundFetch, registration_extension
+from bgfetch.editions.current.concepts import registration_extension
 from bgfetch.infra import ParallelQueue
 from bgfetch.observe import Step
 from bgfetch.sw.environment import Window
@@ -171,11 +172,6 @@ def record_progress(registration: BackgroundFetchRegistration) -> list[Progress]
     return seen
 
 
-def concept(registration: BackgroundFetchRegistration) -> BackgroundFetch:
-    bg_fetch: BackgroundFetch = registration.background_fetch
-    return bg_fetch
-
-
 def on_step(ua: UserAgent, what: str, action: Callable[[Step], object], **match: Any) -> list[Step]:
     """Run *action* synchronously at every observed step *what* whose details match."""
     seen: list[Step] = []
@@ -188,9 +184,3 @@ def on_step(ua: UserAgent, what: str, action: Callable[[Step], object], **match:
     ua.observers.subscribe(subscriber)
     return seen
 
-
-async def wait_until(predicate: Callable[[], bool], *, within: float = 600) -> None:
-    """Poll *predicate* in simulated time (the MockClock jumps while everything waits)."""
-    with trio.fail_after(within):
-        while not predicate():
-            await trio.sleep(0.01)

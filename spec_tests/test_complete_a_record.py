@@ -15,10 +15,10 @@ from algorithm_support import (
     ORIGIN,
     Harness,
     concept,
+    eventually,
     on_step,
     pattern,
     record_progress,
-    wait_until,
 )
 
 import bgfetch
@@ -284,7 +284,7 @@ async def test_complete_a_record_range_ignored_makes_the_old_response_data_redun
     registration = await harness.fetch("no-ranges", "/no-ranges")
     bg_fetch = concept(registration)
     first_data = bg_fetch.records[0].response_data
-    await wait_until(lambda: len(first_data.bytes) > 0)
+    await eventually(lambda: len(first_data.bytes) > 0)
     early_record = await registration.match("/no-ranges")
     early_response = await early_record.response_ready
     settled = await harness.wait_settled("no-ranges")
@@ -630,7 +630,7 @@ async def test_complete_a_record_offline_mid_body_resumes_a_get_with_range(
     harness = await Harness.open(user_agent)
     registration = await harness.fetch("offline", "/offline")
     bg_fetch = concept(registration)
-    await wait_until(lambda: bg_fetch.stored_body_bytes_total() >= 3000)
+    await eventually(lambda: bg_fetch.stored_body_bytes_total() >= 3000)
     virtual_network.set_online(False)
     await trio.sleep(1)
     stored = bg_fetch.stored_body_bytes_total()
@@ -656,7 +656,7 @@ async def test_complete_a_record_post_cut_while_offline_is_fetch_error(
     harness = await Harness.open(user_agent)
     request = bgfetch.Request(f"{ORIGIN}/slow-echo", method="POST", body="x" * 5000)
     registration = await harness.fetch("post-offline", request)
-    await wait_until(lambda: concept(registration).stored_body_bytes_total() > 1000)
+    await eventually(lambda: concept(registration).stored_body_bytes_total() > 1000)
     virtual_network.set_online(False)
     offline_at = trio.current_time()
     settled = await harness.wait_settled("post-offline")
@@ -714,7 +714,7 @@ async def test_complete_a_record_pause_terminates_the_fetch_and_resume_continues
     harness = await Harness.open(user_agent)
     registration = await harness.fetch("pausable", "/pausable")
     bg_fetch = concept(registration)
-    await wait_until(lambda: bg_fetch.stored_body_bytes_total() >= 3000)
+    await eventually(lambda: bg_fetch.stored_body_bytes_total() >= 3000)
     display = user_agent.ui.find("pausable")
     display.pause()
     await trio.sleep(1)
@@ -740,7 +740,7 @@ async def test_complete_a_record_abort_while_paused_still_aborts(user_agent, ori
     harness = await Harness.open(user_agent)
     registration = await harness.fetch("paused-abort", "/paused-abort")
     bg_fetch = concept(registration)
-    await wait_until(lambda: bg_fetch.stored_body_bytes_total() >= 2000)
+    await eventually(lambda: bg_fetch.stored_body_bytes_total() >= 2000)
     user_agent.ui.find("paused-abort").pause()
     await trio.sleep(60)
     assert await registration.abort() is True
@@ -760,7 +760,7 @@ async def test_complete_a_record_abort_all_mid_download_sets_aborted(user_agent,
     harness = await Harness.open(user_agent)
     registration = await harness.fetch("abortable", "/abortable")
     bg_fetch = concept(registration)
-    await wait_until(lambda: bg_fetch.stored_body_bytes_total() >= 2000)
+    await eventually(lambda: bg_fetch.stored_body_bytes_total() >= 2000)
     early_response = await (await registration.match("/abortable")).response_ready
     assert await registration.abort() is True
     settled = await harness.wait_settled("abortable")

@@ -12,9 +12,9 @@ import trio.testing
 from algorithm_support import (
     Harness,
     concept,
+    eventually,
     on_step,
     pattern,
-    wait_until,
 )
 
 from bgfetch.editions.current.api import BackgroundFetchEvent, BackgroundFetchUpdateUIEvent
@@ -64,7 +64,7 @@ async def test_perform_waits_for_every_record_to_settle(user_agent, origin_serve
     start = trio.current_time()
     registration = await harness.fetch("wait-all", ["/quick", "/slow"])
     bg_fetch = concept(registration)
-    await wait_until(lambda: bg_fetch.records[0].response_data.result == "success")
+    await eventually(lambda: bg_fetch.records[0].response_data.result == "success")
     await trio.sleep(2)
     assert "wait-all" not in harness.settled
     assert bg_fetch.result == ""
@@ -218,7 +218,7 @@ async def test_perform_abort_racing_a_failure_fires_the_abort_event(
 
     nursery.start_soon(abort)
     await trio.testing.wait_all_tasks_blocked()
-    await wait_until(lambda: bg_fetch.records[0].response_data.result == "bad-status")
+    await eventually(lambda: bg_fetch.records[0].response_data.result == "bad-status")
     assert aborted == [] and bg_fetch.result == ""
     gate.set()
     settled = await harness.wait_settled("race")
@@ -266,14 +266,14 @@ async def test_perform_settling_keeps_a_newer_fetch_with_the_same_id(
     nursery.start_soon(fetch_new)
     await trio.testing.wait_all_tasks_blocked()
     gate.set()
-    await wait_until(lambda: concept(old).result != "")
+    await eventually(lambda: concept(old).result != "")
     assert results["aborted"] is True
     new = results["new"]
     active = registration_extension(harness.sw_registration.registration)
     assert active.active_background_fetches["same-id"] is concept(new)
     assert (concept(old).result, concept(old).failure_reason) == ("failure", "aborted")
     assert concept(new).result == ""
-    await wait_until(lambda: concept(new).result == "success")
+    await eventually(lambda: concept(new).result == "success")
     assert "same-id" not in active.active_background_fetches
 
 
@@ -317,7 +317,7 @@ async def test_perform_records_unavailable_once_the_event_is_no_longer_active(
     harness = await Harness.open(user_agent)
     harness.hold = trio.Event()
     registration = await harness.fetch("held", "/kept")
-    await wait_until(lambda: "held" in harness.settled)
+    await eventually(lambda: "held" in harness.settled)
     settled = harness.settled["held"]
     await trio.sleep(60)
     assert settled.event.active
@@ -327,7 +327,7 @@ async def test_perform_records_unavailable_once_the_event_is_no_longer_active(
     assert [await (await r.response_ready).text() for r in records] == ["kept"]
     harness.hold.set()
     await harness.wait_settled("held")
-    await wait_until(lambda: not registration.records_available)
+    await eventually(lambda: not registration.records_available)
     assert concept(registration).records_available is False
     with pytest.raises(InvalidStateError):
         await registration.match_all()

@@ -13,9 +13,9 @@ from algorithm_support import (
     Harness,
     Progress,
     concept,
+    eventually,
     pattern,
     record_progress,
-    wait_until,
 )
 
 import bgfetch
@@ -260,7 +260,7 @@ async def test_update_instances_no_progress_after_settle(user_agent, origin_serv
     bg_fetch = concept(registration)
     progress = record_progress(registration)
     await harness.wait_settled("settled")
-    await wait_until(lambda: not registration.records_available)
+    await eventually(lambda: not registration.records_available)
     assert progress[-1].result == "success"
     count = len(progress)
     bg_fetch.records[0].response_data.append(b"late bytes")
@@ -284,11 +284,11 @@ async def test_update_instances_unset_records_available_even_after_the_result(
     harness.hold = trio.Event()
     registration = await harness.fetch("unavailable", "/r")
     progress = record_progress(registration)
-    await wait_until(lambda: registration.result == "success")
+    await eventually(lambda: registration.result == "success")
     count = len(progress)
     assert registration.records_available is True
     harness.hold.set()
-    await wait_until(lambda: not registration.records_available)
+    await eventually(lambda: not registration.records_available)
     await trio.sleep(60)
     assert len(progress) == count
     assert registration.result == "success"
