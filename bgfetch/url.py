@@ -67,6 +67,12 @@ class URL:
         """The request-target of an HTTP/1.1 request in origin-form: path and query."""
         return (self.pathname or "/") + self.search
 
+    def redacted(self) -> str:
+        """The href with any password replaced by "***": what messages and logs show."""
+        if not self.password:
+            return self.href
+        return ada_url.replace_url(self.href, password="***")
+
     def without_fragment(self) -> str:
         return self.href[: len(self.href) - len(self.hash)] if self.hash else self.href
 

@@ -312,3 +312,11 @@ async def test_wpt_older_mixed_content_urls_fail_their_records(user_agent, origi
         "http://192.0.2.0/": TypeError,
         "http://[2001:db8::1]/": TypeError,
     }
+
+
+def test_credentials_rejection_names_the_url_without_its_password():
+    with pytest.raises(TypeError) as error:
+        bgfetch.Request("https://user:hunter2@example.test/secret.txt")
+    message = str(error.value)
+    assert "https://user:***@example.test/secret.txt" in message
+    assert "hunter2" not in message

@@ -186,7 +186,7 @@ class Request:
             # 5.3. If parsedURL includes credentials, then throw a TypeError.
             if parsed.includes_credentials:
                 raise TypeError(
-                    f"{parsed.href}: a request URL must not include credentials "
+                    f"{parsed.redacted()}: a request URL must not include credentials "
                     "(Fetch, new Request() step 5.3)"
                 )
             request = InternalRequest(url=parsed)
