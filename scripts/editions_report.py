@@ -456,7 +456,8 @@ def render(results: list[tuple[Scenario, dict[str, Outcome]]]) -> str:
     ]
     for scenario, by_edition in results:
         cells = [_cell(by_edition[e].get(scenario.headline, "—")) for e in EDITIONS]
-        lines.append(f"| {scenario.title} | {cells[0]} | {cells[1]} |")
+        aspect = "" if scenario.headline == "events" else f": {scenario.headline}"
+        lines.append(f"| {scenario.title}{aspect} | {cells[0]} | {cells[1]} |")
     for scenario, by_edition in results:
         lines += [
             "",

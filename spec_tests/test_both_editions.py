@@ -251,4 +251,4 @@ def test_docs_editions_md_is_what_the_generator_writes():
     committed = (ROOT / "docs" / "editions.md").read_text()
     assert generated == committed, "docs/editions.md is stale: run `make docs`"
     for scenario in report.SCENARIOS:
-        assert f"| {scenario.title} |" in generated
+        assert f"## {scenario.title}\n" in generated
