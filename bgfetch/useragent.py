@@ -96,8 +96,8 @@ async def open_user_agent(
     """A user agent for the block's duration; leaving the block cancels and cleans up everything.
 
     *network*: a :class:`bgfetch.VirtualNetwork`, or None for the real network.
-    *edition*: "current" (the WICG spec today) or "2017-10-12" (the draft).  *quota*: bytes of storage per
-    origin (None: unlimited).  *permission*: the default "background-fetch"
+    *edition*: "current" (the WICG spec today) or "2017-10-12" (the draft).
+    *quota*: bytes of storage per origin (None: unlimited).  *permission*: the default "background-fetch"
     permission state for every origin ("granted", "denied" or "prompt").
     """
     edition_module = load_edition(edition)

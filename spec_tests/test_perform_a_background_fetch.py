@@ -17,6 +17,8 @@ from algorithm_support import (
     pattern,
 )
 
+import bgfetch
+import bgfetch.testing
 from bgfetch.editions.current.api import BackgroundFetchEvent, BackgroundFetchUpdateUIEvent
 from bgfetch.editions.current.concepts import (
     BackgroundFetch,
@@ -376,3 +378,23 @@ def test_contains_background_fetch_is_true_for_the_fetch_itself():
     bg_fetch = a_background_fetch("a")
     assert contains_background_fetch({"a": bg_fetch}, bg_fetch) is True
     assert does_not_contain_background_fetch({"a": bg_fetch}, bg_fetch) is False
+
+
+async def test_perform_storage_is_released_once_records_are_no_longer_available(virtual_network):
+    """Not a spec step (SPEC-NOTES.md): once the records are no longer available the
+    user agent frees their bytes, so two fetches of 60% of the quota each, one after
+    the other, both succeed; while the first's records are held, the second would not fit."""
+    server = bgfetch.testing.OriginServer()
+    server.add("/a", pattern(600))
+    server.add("/b", pattern(600, seed=1))
+    virtual_network.serve("https://example.test", server)
+    async with bgfetch.open_user_agent(network=virtual_network, quota=1000) as ua:
+        harness = await Harness.open(ua)
+        first = await harness.fetch("first", "/a")
+        await eventually(lambda: not first.records_available)
+        origin = concept(first).service_worker_registration.origin
+        assert ua.store.usage(origin) == 0
+        second = await harness.fetch("second", "/b")
+        await eventually(lambda: second.result != "")
+        assert (second.result, second.failure_reason) == ("success", "")
+        assert second.downloaded == 600

@@ -38,6 +38,11 @@ class StoredBytes(Protocol):
         """Drop the bytes and give their space back to the origin's quota."""
         ...
 
+    def release(self) -> None:
+        """Give the bytes' space back to the origin's quota, once; readers that hold
+        them may still read what is stored (nothing can be appended any more)."""
+        ...
+
 
 class Store(Protocol):
     quota: int | None

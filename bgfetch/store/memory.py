@@ -39,11 +39,14 @@ class MemoryBytes:
         self._store = store
         self._origin = origin
         self._data = bytearray()
+        self._released = False
 
     def __len__(self) -> int:
         return len(self._data)
 
     def append(self, data: bytes) -> None:
+        if self._released:
+            raise ValueError("cannot append to stored bytes whose space was released")
         self._store.reserve(self._origin, len(data))
         self._data += data
 
@@ -51,5 +54,10 @@ class MemoryBytes:
         return bytes(self._data[offset : offset + size])
 
     def discard(self) -> None:
-        self._store.release(self._origin, len(self._data))
+        self.release()
         self._data = bytearray()
+
+    def release(self) -> None:
+        if not self._released:
+            self._released = True
+            self._store.release(self._origin, len(self._data))

@@ -40,6 +40,7 @@ async def perform_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
     # 4. Let failureReason be the empty string.
     failure_reason = ""
     settled = Condition()
+    records_stopped = trio.Event()
 
     # 5. For each record in bgFetch's records, run these steps in parallel:
     async def settle(record: BackgroundFetchRecord) -> None:
@@ -126,12 +127,17 @@ async def perform_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
                     registration=get_a_background_fetch_registration_instance(bg_fetch, realm),
                 )
 
+            async def release_when_records_stop() -> None:
+                await records_stopped.wait()  # no record can append any more
+                release_storage(bg_fetch)
+
             # Then run these steps with dispatchedEvent in parallel:
             async def after_dispatch(dispatched_event: ExtendableEvent) -> None:
                 # 1. Wait until dispatchedEvent is not active.
                 await dispatched_event.wait_inactive()
                 # 2. Unset bgFetch's records available flag.
                 bg_fetch.records_available = False
+                ua.nursery.start_soon(release_when_records_stop)
                 # 3. Update background fetch instances for bgFetch.
                 update_background_fetch_instances(bg_fetch)
                 ua.observers.step(ANCHOR, "8.12", "records no longer available", id=id)
@@ -142,6 +148,7 @@ async def perform_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
                 ):
                     # No active worker to receive it: nothing holds the records any longer.
                     bg_fetch.records_available = False
+                    ua.nursery.start_soon(release_when_records_stop)
                     update_background_fetch_instances(bg_fetch)
 
             # Fired from bgFetch's update handling queue, after step 8.7's steps there have
@@ -152,3 +159,17 @@ async def perform_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
         registration_extension(sw_registration).active_background_fetches_edit_queue.enqueue(
             settle_background_fetch
         )
+    records_stopped.set()
+
+
+def release_storage(bg_fetch: BackgroundFetch) -> None:
+    """Give the origin's quota back the space of bgFetch's stored bytes and request bodies.
+
+    Not a spec step: once the records are no longer available nothing can reach them,
+    so the user agent frees their storage (SPEC-NOTES.md).  A Response already handed
+    out keeps reading what it holds.
+    """
+    store = bg_fetch.service_worker_registration.user_agent.store
+    for record in bg_fetch.records:
+        record.response_data.bytes.release()
+    store.release(bg_fetch.service_worker_registration.origin, bg_fetch.upload_total)
