@@ -97,8 +97,9 @@ async def open_user_agent(
 
     *network*: a :class:`bgfetch.VirtualNetwork`, or None for the real network.
     *edition*: "current" (the WICG spec today) or "2017-10-12" (the draft).
-    *quota*: bytes of storage per origin (None: unlimited).  *permission*: the default "background-fetch"
-    permission state for every origin ("granted", "denied" or "prompt").
+    *quota*: bytes of storage per origin (None: unlimited).
+    *permission*: the default "background-fetch" permission state for every origin
+    ("granted", "denied" or "prompt").
     """
     edition_module = load_edition(edition)
     if network is None:
