@@ -79,8 +79,10 @@ class Fetched:
     discard: Callable[[], Awaitable[None]] = attrs.field(default=_nothing, repr=False)
 
     @classmethod
-    def network_error(cls, why: str, *, aborted: bool = False) -> Fetched:
-        return cls(InternalResponse.network_error(why, aborted=aborted))
+    def network_error(
+        cls, why: str, *, aborted: bool = False, cors_failure: bool = False
+    ) -> Fetched:
+        return cls(InternalResponse.network_error(why, aborted=aborted, cors_failure=cors_failure))
 
 
 @attrs.define
@@ -238,7 +240,7 @@ class Fetcher:
             failure = cors.cors_check(request, response)
             if failure is not None:
                 await fetched.discard()
-                return Fetched.network_error(failure)
+                return Fetched.network_error(failure, cors_failure=True)
         # 6. If internalResponse's status is a redirect status:
         if response.status in REDIRECT_STATUSES:
             if request.redirect_mode == "error":
@@ -337,12 +339,13 @@ class Fetcher:
             )
             if fetched.response.is_network_error:
                 return Fetched.network_error(
-                    f"{request.current_url.href}: CORS preflight failed: {fetched.response.error}"
+                    f"{request.current_url.href}: CORS preflight failed: {fetched.response.error}",
+                    cors_failure=True,
                 )
             await _drain(fetched)
             # 7-8. The CORS check and the allowed methods and headers.
             failure = cors.check_preflight_response(request, fetched.response)
-        return None if failure is None else Fetched.network_error(failure)
+        return None if failure is None else Fetched.network_error(failure, cors_failure=True)
 
     # -- HTTP-network-or-cache fetch and HTTP-network fetch -------------------------
 

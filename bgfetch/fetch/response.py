@@ -32,12 +32,17 @@ class InternalResponse:
     url_list: list[URL] = attrs.field(factory=list)
     aborted: bool = False
     error: str = ""  # why a network error happened: for messages and DevTools
+    # A network error from a failed CORS check or CORS-preflight (the 2017 draft's
+    # "failed due to a failed CORS check"; Fetch itself does not expose it, whatwg/fetch#605).
+    cors_failure: bool = False
     internal_response: InternalResponse | None = None
     cors_exposed_header_names: list[str] = attrs.field(factory=list)
 
     @classmethod
-    def network_error(cls, why: str, *, aborted: bool = False) -> InternalResponse:
-        return cls(type="error", status=0, aborted=aborted, error=why)
+    def network_error(
+        cls, why: str, *, aborted: bool = False, cors_failure: bool = False
+    ) -> InternalResponse:
+        return cls(type="error", status=0, aborted=aborted, error=why, cors_failure=cors_failure)
 
     @property
     def is_network_error(self) -> bool:

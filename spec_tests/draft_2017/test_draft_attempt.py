@@ -73,7 +73,11 @@ async def test_step_6_6_failed_cors_check_abandons_at_once(
     # Offline, a GET network error would wait (step 6.7): a CORS failure does not.
     stub_fetcher(
         draft_user_agent,
-        {f"{ORIGIN}/cors.txt": InternalResponse.network_error("CORS check failed")},
+        {
+            f"{ORIGIN}/cors.txt": InternalResponse.network_error(
+                "CORS check failed", cors_failure=True
+            )
+        },
     )
     steps = record_steps(draft_user_agent)
     reporter = Reporter()

@@ -45,12 +45,10 @@ def failed_cors_check(response: InternalResponse) -> bool:
     """Step 6.6's "response failed due to a failed CORS check".
 
     The draft's own issue: Fetch does not expose this (whatwg/fetch#605).  bgfetch's
-    Fetch says so in the reason of the network error: "CORS check failed", or "CORS
-    preflight failed" (which also covers a preflight that met a network error).
+    Fetch marks such a network error ``cors_failure`` (a failed CORS check or
+    CORS-preflight, including a preflight that met a network error).
     """
-    return response.is_network_error and (
-        "CORS check failed" in response.error or "CORS preflight failed" in response.error
-    )
+    return response.is_network_error and response.cors_failure
 
 
 async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
