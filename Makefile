@@ -16,7 +16,7 @@ run: $(STAMP)
 	$(BIN)/bgfetch demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check bgfetch spec_tests conformance
+	$(BIN)/ruff check bgfetch spec_tests conformance scripts
 	$(BIN)/mypy
 
 test: $(STAMP) lint
