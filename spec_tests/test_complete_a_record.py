@@ -788,3 +788,63 @@ async def test_complete_a_record_pausing_is_offered_only_for_get(user_agent, ori
         display.pause()
     assert concept(registration).paused is False
     await harness.wait_settled("mixed")
+
+
+# -- beyond the spec's steps (SPEC-NOTES.md) -------------------------------------------
+
+
+async def test_complete_a_record_416_for_exactly_the_stored_length_completes_the_record(
+    user_agent, origin_server
+):
+    """Not in the spec: a chunked body cut right after its last byte resumes with
+    `Range: bytes=N-`; the server's 416 `Content-Range: bytes */N` says the N stored bytes
+    are the whole resource, so the record succeeds with them instead of restarting."""
+    body = pattern(3000)
+    origin_server.add("/whole", body, framing="chunked", cut_after=3000)
+    harness = await Harness.open(user_agent)
+    await harness.fetch("whole", "/whole")
+    settled = await harness.wait_settled("whole")
+    assert (settled.type, settled.result) == ("backgroundfetchsuccess", "success")
+    assert range_headers(origin_server, "/whole") == [None, "bytes=3000-"]
+    assert settled.outcomes["/whole"].body == body
+    assert settled.outcomes["/whole"].status == 200
+
+
+async def test_complete_a_record_416_for_another_length_is_the_spec_restart(
+    user_agent, origin_server
+):
+    """A 416 whose complete length is not the stored length is not that case: process
+    response 3 replaces the response data and 7.2 records "bad-status"."""
+    body = pattern(3000)
+    resource = origin_server.add("/shrunk", body, framing="chunked", cut_after=2000)
+
+    def shrink(step):
+        resource.body = body[:1000]  # the resource changed while the record was cut
+
+    on_step(user_agent, "body stream errored", shrink)
+    harness = await Harness.open(user_agent)
+    await harness.fetch("shrunk", "/shrunk")
+    settled = await harness.wait_settled("shrunk")
+    assert (settled.type, settled.failure_reason) == ("backgroundfetchfail", "bad-status")
+    assert range_headers(origin_server, "/shrunk") == [None, "bytes=2000-"]
+    assert settled.outcomes["/shrunk"].status == 416
+
+
+async def test_complete_a_record_offline_waits_do_not_spend_the_resume_budget(
+    user_agent, origin_server, virtual_network
+):
+    """bgfetch's bounded belief in "temporarily unavailable" counts only cuts while
+    online: a record that first waits for the network to come back, then is cut
+    MAX_RESUMES times by the server, still succeeds."""
+    from bgfetch.editions.current.complete_record import MAX_RESUMES
+
+    body = pattern(20_000)
+    origin_server.add("/flaky", body, throttle=1000, cut_after=500, cuts=MAX_RESUMES)
+    harness = await Harness.open(user_agent)
+    virtual_network.set_online(False)  # the first attempt meets a network error: it waits
+    await harness.fetch("flaky", "/flaky")
+    await trio.sleep(5)
+    virtual_network.set_online(True)
+    settled = await harness.wait_settled("flaky")
+    assert (settled.type, settled.result) == ("backgroundfetchsuccess", "success")
+    assert settled.outcomes["/flaky"].body == body

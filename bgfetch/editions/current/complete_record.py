@@ -23,6 +23,7 @@ from bgfetch.editions.current.concepts import (
 from bgfetch.editions.current.instances import update_background_fetch_instances
 from bgfetch.editions.current.partial import (
     extract_content_range_values,
+    range_start_is_complete_length,
     validate_a_partial_response,
 )
 from bgfetch.errors import NetworkError
@@ -72,12 +73,16 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
     last_transmitted_size = 0
 
     def temporarily_unavailable(*, body_cut: bool) -> bool:
+        """The user agent's belief (module docstring): offline, or a cut while online
+        within the record's resume budget (each such cut spends one resume)."""
         if not network.is_online():
             return True
-        return body_cut and record.resumes < MAX_RESUMES
+        if body_cut and record.resumes < MAX_RESUMES:
+            record.resumes += 1
+            return True
+        return False
 
     async def wait_until_available() -> None:
-        record.resumes += 1
         await network.wait_until_online()
 
     # 11. Fetch request.
@@ -130,6 +135,13 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
                 # 1.2. "aborted" for an aborted network error, otherwise "fetch-error".
                 response_data.result = "aborted" if response.aborted else "fetch-error"
                 # 1.3. Set fetchAttemptComplete to true, and abort these steps.
+                fetch_attempt_complete = True
+                return
+            # (Not in the spec: a 416 saying the resource is exactly the rangeStart bytes
+            # already stored -- a cut after the last byte of a chunked body -- completes
+            # the record instead of restarting it; SPEC-NOTES.md.)
+            if range_start != 0 and range_start_is_complete_length(range_start, response):
+                response_data.result = "success"
                 fetch_attempt_complete = True
                 return
             # 2. If response's status is 206, then:
