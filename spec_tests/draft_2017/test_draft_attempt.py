@@ -455,3 +455,37 @@ async def test_download_total_is_not_enforced(draft_user_agent, origin_server):
     assert seen.type == "backgroundfetched"
     await trio.sleep(1)
     assert bg.downloaded == len(BODY) > bg.download_total
+
+
+async def test_a_416_for_exactly_the_stored_length_completes_the_record(
+    draft_user_agent, origin_server
+):
+    # Not in the draft (SPEC-NOTES.md): a chunked body cut right after its last byte;
+    # the resume's 416 `bytes */N` says the N stored bytes are the whole resource.
+    origin_server.add("/whole.bin", BODY, framing="chunked", cut_after=len(BODY))
+    reporter = Reporter()
+    registration = await page(draft_user_agent, reporter.worker)
+    bg = await registration.background_fetch.fetch("whole", "/whole.bin")
+    seen = await reporter.settled("whole")
+    assert seen.type == "backgroundfetched"
+    assert seen.statuses() == [200]
+    ranges = [r.header("range") for r in origin_server.requests_for("/whole.bin")]
+    assert ranges == [None, f"bytes={len(BODY)}-"]
+    assert bg.background_fetch.records[0].response_body.read(0, len(BODY) + 1) == BODY
+
+
+async def test_offline_waits_do_not_spend_the_resume_budget(
+    draft_user_agent, origin_server, virtual_network
+):
+    from bgfetch.editions.draft_2017.attempt import MAX_RESUMES
+
+    origin_server.add("/flaky.bin", BODY, throttle=1000, cut_after=100, cuts=MAX_RESUMES)
+    reporter = Reporter()
+    registration = await page(draft_user_agent, reporter.worker)
+    virtual_network.set_online(False)
+    bg = await registration.background_fetch.fetch("flaky", "/flaky.bin")
+    await trio.sleep(5)
+    virtual_network.set_online(True)
+    seen = await reporter.settled("flaky")
+    assert seen.type == "backgroundfetched"
+    assert bg.background_fetch.records[0].response_body.read(0, len(BODY) + 1) == BODY

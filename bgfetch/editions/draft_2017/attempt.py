@@ -28,7 +28,10 @@ from bgfetch.editions.draft_2017.concepts import (
     registration_extension,
 )
 from bgfetch.editions.draft_2017.fetches import BackgroundFetchSettledFetches
-from bgfetch.editions.draft_2017.partial import validate_a_partial_response
+from bgfetch.editions.draft_2017.partial import (
+    range_start_is_complete_length,
+    validate_a_partial_response,
+)
 from bgfetch.editions.draft_2017.report_progress import report_progress_for_background_fetch
 from bgfetch.errors import NetworkError
 from bgfetch.fetch.response import InternalResponse, strong_validator
@@ -89,12 +92,16 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
         changed.notify()
 
     def temporarily_unavailable(record: BackgroundFetchRecord, *, body_cut: bool) -> bool:
+        """Offline, or a cut while online within the record's resume budget (each such
+        cut spends one resume; offline waits spend none)."""
         if not network.is_online():
             return True
-        return body_cut and record.resumes < MAX_RESUMES
+        if body_cut and record.resumes < MAX_RESUMES:
+            record.resumes += 1
+            return True
+        return False
 
     async def wait_until_available(record: BackgroundFetchRecord) -> None:
-        record.resumes += 1
         await network.wait_until_online()
 
     async def fetch_record_once(record: BackgroundFetchRecord) -> bool:
@@ -173,6 +180,11 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
                 abandon(record, "6.7.1", f"network error: {response.error}")
                 return True
             # 6.8. Otherwise:
+            # (Not in the draft, nor in the current spec: a 416 saying the resource is
+            # exactly the rangeStart bytes stored -- a cut after the last byte of a chunked
+            # body -- means the transmission was done; SPEC-NOTES.md.)
+            if range_start != 0 and range_start_is_complete_length(range_start, response):
+                return transmission_done(record, response.status)
             # (filled: 0a1eaad) If response's status is 206, then validate a partial
             # response for rangeStart, response and record's response; invalid abandons.
             if response.status == 206:
@@ -230,14 +242,18 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
                 return True
         # 6.8.4. If at any point the bytes transmission for stream is done normally, then
         # enqueue the following steps to completeFetchesEditQueue:
+        return transmission_done(record, response.status)
+
+    def transmission_done(record: BackgroundFetchRecord, status: int) -> bool:
+        """Step 6.8.4: the record's bytes are all stored."""
         record.outcome = "success"
         step(
             ANCHOR,
             "6.8.4",
             "body complete",
             id=bg_fetch.id,
-            url=request.url.href,
-            status=response.status,
+            url=record.request.url.href,
+            status=status,
             bytes=len(record.response_body),
         )
 
