@@ -21,10 +21,14 @@ def test_readme_example_runs_as_written(capsys):
     assert "downloaded 3000007" in out
 
 
-def test_cli_demo_downloads_every_byte_and_exits_zero(capsys):
-    assert cli.main(["demo", "--instant"]) == 0
+@pytest.mark.parametrize(
+    ("edition", "event"),
+    [("current", "backgroundfetchsuccess"), ("2017-10-12", "backgroundfetched")],
+)
+def test_cli_demo_downloads_every_byte_and_exits_zero(capsys, edition, event):
+    assert cli.main(["demo", "--instant", "--edition", edition]) == 0
     out = capsys.readouterr().out
-    assert "backgroundfetchsuccess" in out
+    assert f"service worker: {event}" in out
     assert "6,291,456 bytes" in out
     assert "done" in out
 
