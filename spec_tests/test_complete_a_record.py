@@ -22,11 +22,11 @@ from algorithm_support import (
 )
 
 import bgfetch
-from bgfetch.editions.current.complete_record import MAX_RESUMES
 from bgfetch.errors import AbortError, InvalidStateError
 from bgfetch.fetch.fetching import Fetched
 from bgfetch.fetch.request import InternalRequest
 from bgfetch.fetch.response import InternalResponse
+from bgfetch.resume import MAX_RESUMES
 from bgfetch.useragent import UserAgent
 
 
@@ -836,7 +836,7 @@ async def test_complete_a_record_offline_waits_do_not_spend_the_resume_budget(
     """bgfetch's bounded belief in "temporarily unavailable" counts only cuts while
     online: a record that first waits for the network to come back, then is cut
     MAX_RESUMES times by the server, still succeeds."""
-    from bgfetch.editions.current.complete_record import MAX_RESUMES
+    from bgfetch.resume import MAX_RESUMES
 
     body = pattern(20_000)
     origin_server.add("/flaky", body, throttle=1000, cut_after=500, cuts=MAX_RESUMES)

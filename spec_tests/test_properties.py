@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bgfetch
-from bgfetch.editions.current.complete_record import MAX_RESUMES
+from bgfetch.resume import MAX_RESUMES
 from bgfetch.testing import OriginServer, open_window_with_worker
 
 ORIGIN = "https://example.test"

@@ -11,9 +11,9 @@ from bgfetch.editions.draft_2017 import (
     BackgroundFetchSettledFetches,
     BackgroundFetchUpdateEvent,
 )
-from bgfetch.editions.draft_2017.attempt import MAX_RESUMES
 from bgfetch.editions.draft_2017.concepts import registration_extension
 from bgfetch.fetch.response import InternalResponse
+from bgfetch.resume import MAX_RESUMES
 from bgfetch.useragent import open_user_agent
 
 from .support import (
@@ -477,7 +477,7 @@ async def test_a_416_for_exactly_the_stored_length_completes_the_record(
 async def test_offline_waits_do_not_spend_the_resume_budget(
     draft_user_agent, origin_server, virtual_network
 ):
-    from bgfetch.editions.draft_2017.attempt import MAX_RESUMES
+    from bgfetch.resume import MAX_RESUMES
 
     origin_server.add("/flaky.bin", BODY, throttle=1000, cut_after=100, cuts=MAX_RESUMES)
     reporter = Reporter()

@@ -3,10 +3,9 @@
 Where the spec calls "complete a record" again (its last step), the steps run
 again in a loop, without growing the stack.
 
-"Temporarily unavailable" is the user agent's belief; bgfetch believes it while
-the network is offline (until back online) and, for a body cut while online, for
-up to ``MAX_RESUMES`` resumes of one record (Chromium's download layer allows 15
-byte-range resumes).  Past that, a cut is a "fetch-error".
+"Temporarily unavailable" is the user agent's belief, and so is what a 416 to a
+resume means: both are :mod:`bgfetch.resume`, shared with the 2017-10-12 edition.
+Past the resume budget, a cut is a "fetch-error".
 """
 
 from __future__ import annotations
@@ -23,15 +22,18 @@ from bgfetch.editions.current.concepts import (
 from bgfetch.editions.current.instances import update_background_fetch_instances
 from bgfetch.editions.current.partial import (
     extract_content_range_values,
-    range_start_is_complete_length,
     validate_a_partial_response,
 )
 from bgfetch.errors import NetworkError
 from bgfetch.fetch.response import strong_validator
+from bgfetch.resume import (
+    stored_bytes_are_complete,
+    temporarily_unavailable,
+    wait_until_available,
+)
 from bgfetch.store.base import StorageFull
 
 ANCHOR = "#complete-a-record-algorithm"
-MAX_RESUMES = 15
 
 
 async def complete_a_record(bg_fetch: BackgroundFetch, record: BackgroundFetchRecord) -> None:
@@ -71,19 +73,6 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
     fetch_attempt_complete = False
     # 10. Let lastTransmittedSize be 0.
     last_transmitted_size = 0
-
-    def temporarily_unavailable(*, body_cut: bool) -> bool:
-        """The user agent's belief (module docstring): offline, or a cut while online
-        within the record's resume budget (each such cut spends one resume)."""
-        if not network.is_online():
-            return True
-        if body_cut and record.resumes < MAX_RESUMES:
-            record.resumes += 1
-            return True
-        return False
-
-    async def wait_until_available() -> None:
-        await network.wait_until_online()
 
     # 11. Fetch request.
     async def fetch() -> None:
@@ -128,8 +117,11 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
             if response.is_network_error:
                 # 1.1. If the resource is temporarily unavailable and request's method is
                 # `GET`, wait until it is not, then set fetchAttemptComplete to true.
-                if temporarily_unavailable(body_cut=False) and request.method == "GET":
-                    await wait_until_available()
+                if (
+                    temporarily_unavailable(network, record, body_cut=False)
+                    and request.method == "GET"
+                ):
+                    await wait_until_available(network)
                     fetch_attempt_complete = True
                     return
                 # 1.2. "aborted" for an aborted network error, otherwise "fetch-error".
@@ -140,7 +132,7 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
             # (Not in the spec: a 416 saying the resource is exactly the rangeStart bytes
             # already stored -- a cut after the last byte of a chunked body -- completes
             # the record instead of restarting it; SPEC-NOTES.md.)
-            if range_start != 0 and range_start_is_complete_length(range_start, response):
+            if stored_bytes_are_complete(range_start, response):
                 response_data.result = "success"
                 fetch_attempt_complete = True
                 return
@@ -211,8 +203,11 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
                 )
                 # 8.1. If the resource is temporarily unavailable and request's method is
                 # `GET`, wait until it is not, then set fetchAttemptComplete to true.
-                if temporarily_unavailable(body_cut=True) and request.method == "GET":
-                    await wait_until_available()
+                if (
+                    temporarily_unavailable(network, record, body_cut=True)
+                    and request.method == "GET"
+                ):
+                    await wait_until_available(network)
                     fetch_attempt_complete = True
                 # 8.2. Otherwise, set result to "fetch-error", fetchAttemptComplete to true.
                 else:

@@ -14,9 +14,6 @@ SINGLE_BYTE_CONTENT_RANGE = re.compile(
 
 ContentRangeValues = tuple[int, int, int | None]
 
-# RFC 7233 4.2: a 416 says how long the representation is with `bytes */complete-length`.
-UNSATISFIED_CONTENT_RANGE = re.compile(r"bytes \*/(?P<complete>[0-9]+)", re.ASCII)
-
 
 def extract_content_range_values(response: InternalResponse) -> ContentRangeValues | None:
     """#extract-content-range-values-algorithm.  None stands for failure.
@@ -97,13 +94,3 @@ def validate_a_partial_response(
                 return False
     # 5. Return valid.
     return True
-
-
-def range_start_is_complete_length(range_start: int, response: InternalResponse) -> bool:
-    """Not in the spec (SPEC-NOTES.md): a 416 whose `Content-Range: bytes */N` says the
-    representation is *range_start* bytes long: the bytes already stored are all of it."""
-    if response.status != 416:
-        return False
-    value = response.unfiltered.header_list.first("Content-Range")
-    parsed = UNSATISFIED_CONTENT_RANGE.fullmatch((value or "").strip(" \t"))
-    return parsed is not None and int(parsed["complete"]) == range_start

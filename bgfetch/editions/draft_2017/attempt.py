@@ -8,8 +8,7 @@ settles each (SPEC-NOTES.md, "2017-10-12 edition"):
   temporarily unavailable and the request's method is `GET`, wait until it is not,
   then fetch again with a range header for the bytes already stored (0a1eaad,
   2018-06-22; 6cce49e, 2018-07-27).  "Temporarily unavailable" is the user agent's
-  belief, the same as the current edition's: while the network is offline, and for
-  a body cut while online, for up to ``MAX_RESUMES`` resumes of one record.
+  belief, the same as the current edition's (:mod:`bgfetch.resume`).
 * step 9.1, "TODO: terminate all related fetches" (and abort()'s last step): set
   the background fetch's abort all flag; every record's ongoing fetch is then
   terminated with the aborted flag set (8a2733f, 2018-07-27).
@@ -28,20 +27,21 @@ from bgfetch.editions.draft_2017.concepts import (
     registration_extension,
 )
 from bgfetch.editions.draft_2017.fetches import BackgroundFetchSettledFetches
-from bgfetch.editions.draft_2017.partial import (
-    range_start_is_complete_length,
-    validate_a_partial_response,
-)
+from bgfetch.editions.draft_2017.partial import validate_a_partial_response
 from bgfetch.editions.draft_2017.report_progress import report_progress_for_background_fetch
 from bgfetch.errors import NetworkError
 from bgfetch.fetch.response import InternalResponse, strong_validator
 from bgfetch.infra import Condition, ParallelQueue
+from bgfetch.resume import (
+    stored_bytes_are_complete,
+    temporarily_unavailable,
+    wait_until_available,
+)
 from bgfetch.store.base import StorageFull
 from bgfetch.sw.events import ExtendableEvent
 from bgfetch.sw.registration import ServiceWorkerGlobalScope, fire_functional_event
 
 ANCHOR = "#attempt-a-background-fetch-algorithm"
-MAX_RESUMES = 15
 
 
 def failed_cors_check(response: InternalResponse) -> bool:
@@ -90,19 +90,6 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
         record.outcome = "aborted" if abort else "failed"
         step(ANCHOR, at, why, id=bg_fetch.id, url=record.request.url.href, aborted=aborted)
         changed.notify()
-
-    def temporarily_unavailable(record: BackgroundFetchRecord, *, body_cut: bool) -> bool:
-        """Offline, or a cut while online within the record's resume budget (each such
-        cut spends one resume; offline waits spend none)."""
-        if not network.is_online():
-            return True
-        if body_cut and record.resumes < MAX_RESUMES:
-            record.resumes += 1
-            return True
-        return False
-
-    async def wait_until_available(record: BackgroundFetchRecord) -> None:
-        await network.wait_until_online()
 
     async def fetch_record_once(record: BackgroundFetchRecord) -> bool:
         """One fetch of *record* (steps 6.1-6.8); False where the record resumes (filled)."""
@@ -173,9 +160,9 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
                 # 6.7.1. TODO: Resume download somehow.  (filled: 0a1eaad) If the resource
                 # is temporarily unavailable, wait until it is not and fetch again;
                 # otherwise set abandoned to true.
-                if temporarily_unavailable(record, body_cut=False):
+                if temporarily_unavailable(network, record, body_cut=False):
                     step(ANCHOR, "6.7.1", "waiting to resume", id=bg_fetch.id, url=request.url.href)
-                    await wait_until_available(record)
+                    await wait_until_available(network)
                     return False
                 abandon(record, "6.7.1", f"network error: {response.error}")
                 return True
@@ -183,7 +170,7 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
             # (Not in the draft, nor in the current spec: a 416 saying the resource is
             # exactly the rangeStart bytes stored -- a cut after the last byte of a chunked
             # body -- means the transmission was done; SPEC-NOTES.md.)
-            if range_start != 0 and range_start_is_complete_length(range_start, response):
+            if stored_bytes_are_complete(range_start, response):
                 return transmission_done(record, response.status)
             # (filled: 0a1eaad) If response's status is 206, then validate a partial
             # response for rangeStart, response and record's response; invalid abandons.
@@ -235,8 +222,11 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
                 # could be another resume point.  (filled: 6cce49e) If the resource is
                 # temporarily unavailable and request's method is `GET`, wait until it
                 # is not, then resume.
-                if temporarily_unavailable(record, body_cut=True) and request.method == "GET":
-                    await wait_until_available(record)
+                if (
+                    temporarily_unavailable(network, record, body_cut=True)
+                    and request.method == "GET"
+                ):
+                    await wait_until_available(network)
                     return False
                 abandon(record, "6.8.5.2", f"body stream errored: {error}")
                 return True

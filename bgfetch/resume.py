@@ -1,0 +1,59 @@
+"""What the specs leave to the user agent when a record's fetch breaks off: shared by
+both editions.
+
+*Temporarily unavailable.*  Both editions resume a `GET` whose resource "the user
+agent believes may soon become available".  bgfetch believes it while the network is
+offline (until it is back; waiting spends nothing) and, for a body cut while online,
+for up to :data:`MAX_RESUMES` resumes of one record (Chromium's download layer allows
+15 byte-range resumes).  Past that, a cut is a failure.
+
+*A resume past the end.*  A body whose framing hides its length (chunked, or
+delimited by closing) and is cut right after its last byte looks like any cut; the
+resume asks for the bytes after the end, and the server answers 416 with
+``Content-Range: bytes */N`` (RFC 7233, 4.2 and 4.4).  When N is what is stored,
+the stored bytes are the whole resource (SPEC-NOTES.md).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+
+from bgfetch.fetch.response import InternalResponse
+from bgfetch.net.base import Transport
+
+MAX_RESUMES = 15
+
+UNSATISFIED_CONTENT_RANGE = re.compile(r"bytes \*/(?P<complete>[0-9]+)", re.ASCII)
+
+
+class Resumable(Protocol):
+    """A record, of either edition: how often the user agent has resumed it."""
+
+    resumes: int
+
+
+def temporarily_unavailable(network: Transport, record: Resumable, *, body_cut: bool) -> bool:
+    """Whether the user agent believes the record's resource will soon be available
+    again.  A cut while online that it believes in spends one of the record's resumes."""
+    if not network.is_online():
+        return True
+    if body_cut and record.resumes < MAX_RESUMES:
+        record.resumes += 1
+        return True
+    return False
+
+
+async def wait_until_available(network: Transport) -> None:
+    """Wait until the resource is not temporarily unavailable."""
+    await network.wait_until_online()
+
+
+def stored_bytes_are_complete(range_start: int, response: InternalResponse) -> bool:
+    """A 416 whose `Content-Range: bytes */N` says the representation is *range_start*
+    bytes long: the bytes already stored are all of it."""
+    if range_start == 0 or response.status != 416:
+        return False
+    value = response.unfiltered.header_list.first("Content-Range")
+    parsed = UNSATISFIED_CONTENT_RANGE.fullmatch((value or "").strip(" \t"))
+    return parsed is not None and int(parsed["complete"]) == range_start
