@@ -11,6 +11,7 @@ import trio
 import trustme
 from real_network_support import HAS_IPV6, needs_ipv6, run_background_fetch
 
+import bgfetch
 from bgfetch.errors import NetworkError
 from bgfetch.fetch.fetching import Fetcher
 from bgfetch.fetch.http import ConnectionPool
@@ -191,3 +192,19 @@ async def test_a_reset_mid_body_is_a_network_error_from_the_body(real_network, n
                 received += len(chunk)
     assert received == 100
     await pool.close()
+
+
+async def test_closing_the_user_agent_mid_download_closes_every_socket(loopback, real_network):
+    """The user agent owns its connections: leaving its block mid-download leaves no
+    socket open, on the real network too."""
+    loopback.server.add("/slow.bin", b"x" * 50_000, throttle=20_000)
+    async with open_user_agent(network=real_network) as ua:
+        window = await ua.open_window(loopback.url("https", "127.0.0.1", "/"))
+        await window.navigator.service_worker.register(bgfetch.ServiceWorker())
+        registration = await window.navigator.service_worker.ready
+        bg = await registration.background_fetch.fetch("slow", ["/slow.bin"] * 2)
+        while bg.downloaded == 0:
+            await trio.sleep(0.01)
+        assert real_network.open_connections == 2
+        assert bg.result == ""
+    assert real_network.open_connections == 0
