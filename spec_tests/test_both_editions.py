@@ -252,3 +252,26 @@ def test_docs_editions_md_is_what_the_generator_writes():
     assert generated == committed, "docs/editions.md is stale: run `make docs`"
     for scenario in report.SCENARIOS:
         assert f"## {scenario.title}\n" in generated
+
+
+@both
+async def test_storage_comes_back_to_the_quota_after_the_settled_event(
+    virtual_network, origin_server, edition
+):
+    """Neither edition says when stored bytes are freed (SPEC-NOTES.md); bgfetch frees
+    them once the settled event is over, so two fetches of 60% of the quota each, one
+    after the other, both succeed."""
+    origin_server.add("/a", BODY[:2400])
+    origin_server.add("/b", BODY[:2400])
+    async with bgfetch.open_user_agent(
+        network=virtual_network, edition=edition, quota=4000
+    ) as ua:
+        probe, manager = await start(ua, edition)
+        await manager.fetch("a", "/a")
+        assert (await probe.settled("a")).type == SUCCESS[edition]
+        await trio.sleep(1)
+        assert ua.store.usage(manager.registration.origin) == 0
+        await manager.fetch("b", "/b")
+        seen = await probe.settled("b")
+        assert seen.type == SUCCESS[edition]
+        assert seen.statuses == [200]

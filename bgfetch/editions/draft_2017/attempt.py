@@ -281,6 +281,12 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
             at = "6.8.5.1" if record.response is not None else "6.5"
             abandon(record, at, "terminated with the aborted flag set", abort=True)
 
+    records_stopped = trio.Event()
+
+    async def release_when_records_stop() -> None:
+        await records_stopped.wait()
+        release_storage(bg_fetch)
+
     async with trio.open_nursery() as queue_owner:
         complete_fetches_edit_queue.start(queue_owner)
         async with trio.open_nursery() as records_nursery:
@@ -347,9 +353,33 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
                     )
                     return constructor(event_name, init, is_trusted=True, background_fetch=bg_fetch)
 
-                fire_functional_event(sw_registration, event_name, create_event)
+                # Not in the draft (SPEC-NOTES.md): once the event is no longer active and
+                # every record has stopped, the records' storage goes back to the quota.
+                async def release_when_done(event: ExtendableEvent) -> None:
+                    await event.wait_inactive()
+                    await records_stopped.wait()
+                    release_storage(bg_fetch)
+
+                if not fire_functional_event(
+                    sw_registration, event_name, create_event, release_when_done
+                ):
+                    ua.nursery.start_soon(release_when_records_stop)
 
             registration_extension(sw_registration).active_background_fetches_edit_queue.enqueue(
                 settle
             )
+        records_stopped.set()
         queue_owner.cancel_scope.cancel()  # every record has stopped: the queue is done
+
+
+def release_storage(bg_fetch: BackgroundFetch) -> None:
+    """Give the origin's quota back the space of bgFetch's stored bytes and request bodies.
+
+    Not in the draft (SPEC-NOTES.md): once its settled event is over nothing keeps the
+    records for the user agent; a Response already handed out keeps reading what it holds.
+    """
+    registration = bg_fetch.service_worker_registration
+    store = registration.user_agent.store
+    for record in bg_fetch.records:
+        record.response_body.release()
+    store.release(registration.origin, bg_fetch.upload_total)
