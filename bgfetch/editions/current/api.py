@@ -427,15 +427,18 @@ class BackgroundFetchUpdateUIEvent(BackgroundFetchEvent):
     ) -> Promise[None]:
         """#background-fetch-update-ui-event-update-ui.  Returns a promise: ``await`` it, or
         pass it to ``wait_until``.  The checks run at the call, while the event is active."""
+        where = f"updateUI() for {self._registration.id!r}"
         # 1. If this is untrusted, its UI updated flag is set, or it is not active, throw
         # an InvalidStateError.
         if not self.is_trusted:
-            return Promise.rejected(InvalidStateError("updateUI() on an untrusted event"))
+            return Promise.rejected(
+                InvalidStateError(f"{where}: the {self.type} event is untrusted")
+            )
         if self.ui_updated:
-            return Promise.rejected(InvalidStateError("updateUI may only be called once"))
+            return Promise.rejected(InvalidStateError(f"{where}: updateUI may only be called once"))
         if not self.active:
             return Promise.rejected(
-                InvalidStateError(f"updateUI(): the {self.type} event is no longer active")
+                InvalidStateError(f"{where}: the {self.type} event is no longer active")
             )
         # 2. Set this's UI updated flag.
         self.ui_updated = True

@@ -53,10 +53,11 @@ def create_record_objects(
         request_object = Request.from_internal(record.request.copy())
         record_object = BackgroundFetchRecord(request_object, response_ready)
         # 2.6-2.8. Let stream be a new ReadableStream whose pull reads the stored bytes.
-        stream = _stream_from_storage(response_data)
+        url = record.request.url.href
+        stream = _stream_from_storage(response_data, url)
         # 2.9. Run these steps in parallel:
         user_agent.nursery.start_soon(
-            _resolve_response_ready, response_data, stream, response_ready, realm
+            _resolve_response_ready, response_data, stream, response_ready, realm, url
         )
         # 2.10. Append recordObject to recordObjects.
         record_objects.append(record_object)
@@ -64,7 +65,9 @@ def create_record_objects(
     return record_objects
 
 
-async def _stream_from_storage(response_data: BackgroundFetchResponse) -> AsyncIterator[bytes]:
+async def _stream_from_storage(
+    response_data: BackgroundFetchResponse, url: str
+) -> AsyncIterator[bytes]:
     """The pull action of step 2.7, as an async generator: each iteration is one pull."""
     # 2.6. Let transmittedBytes be 0.
     transmitted_bytes = 0
@@ -98,11 +101,13 @@ async def _stream_from_storage(response_data: BackgroundFetchResponse) -> AsyncI
             return
         # 4.3. Otherwise, if responseData's result is "aborted", error stream with an AbortError.
         if response_data.result == "aborted":
-            raise AbortError("the background fetch was aborted before this response was stored")
+            raise AbortError(
+                f"{url}: the background fetch was aborted before this response was stored"
+            )
         # 4.4. Otherwise, if responseData may not be exposed, error stream with a TypeError.
         if not response_data.exposed:
             raise TypeError(
-                f"the response cannot be exposed (its result is {response_data.result!r})"
+                f"{url}: the response cannot be exposed (its result is {response_data.result!r})"
             )
 
 
@@ -111,6 +116,7 @@ async def _resolve_response_ready(
     stream: AsyncIterator[bytes],
     response_ready: Promise[Response],
     realm: Environment,
+    url: str,
 ) -> None:
     # 1. Wait for responseData's response not to be null (or its result to be set: a record
     # that never gets a response would otherwise wait for ever; SPEC-NOTES.md).
@@ -131,12 +137,12 @@ async def _resolve_response_ready(
     # 3. Otherwise, if the result is "aborted", reject responseReady with an AbortError.
     elif response_data.result == "aborted":
         response_ready.reject(
-            AbortError("the background fetch was aborted before this record's response arrived")
+            AbortError(f"{url}: the background fetch was aborted before this record's response")
         )
     # 4. Otherwise, reject responseReady with a TypeError.
     else:
         response_ready.reject(
-            TypeError(f"the response is not available (record result {response_data.result!r})")
+            TypeError(f"{url}: the response is not available (result {response_data.result!r})")
         )
 
 
