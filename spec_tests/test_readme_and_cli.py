@@ -2,6 +2,8 @@
 
 import pathlib
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -38,3 +40,21 @@ def test_cli_rejects_an_unknown_edition(capsys):
         cli.main(["demo", "--edition", "1999"])
     assert exit.value.code == 2
     assert "1999" in capsys.readouterr().err
+
+
+def test_readme_pytest_example_passes_in_a_project_of_its_own(tmp_path):
+    """The plugin reaches a service-worker author's project through its pytest11 entry
+    point: the README's pytest example, alone in a fresh directory, passes."""
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    example = next(block for block in blocks if "async def test_" in block)
+    (tmp_path / "test_example.py").write_text(example)
+    (tmp_path / "pytest.ini").write_text("[pytest]\ntrio_mode = true\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "1 passed" in run.stdout
