@@ -11,10 +11,22 @@ from typing import Any, Protocol
 
 
 class Display(Protocol):
-    id: str
-    origin: str
-    title: str
-    icons: list[Any]
+    """What every edition's display shows and offers, at the least."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def origin(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def icons(self) -> list[Any]: ...
+
+    @property
+    def downloaded(self) -> int: ...
 
     def click(self) -> None: ...
 
@@ -23,9 +35,9 @@ class Display(Protocol):
 
 class UserInterface:
     def __init__(self) -> None:
-        self.displays: list[Any] = []
+        self.displays: list[Any] = []  # each a Display, with its edition's extra actions
 
-    def add(self, display: Any) -> None:
+    def add(self, display: Display) -> None:
         self.displays.append(display)
 
     def find(self, id: str) -> Any:
