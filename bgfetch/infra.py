@@ -103,7 +103,8 @@ class ParallelQueue:
     """A parallel queue (HTML): runs enqueued steps one at a time, in order.
 
     "Starting a new parallel queue" is constructing one and :meth:`start`-ing it
-    in the nursery of its owner.
+    in the nursery of its owner.  :meth:`close` ends it once nothing will enqueue
+    any more: its task runs what is queued, then returns.
     """
 
     def __init__(self, name: str) -> None:
@@ -111,14 +112,23 @@ class ParallelQueue:
         self._send, self._receive = trio.open_memory_channel[Steps](float("inf"))
         self._idle = Condition()
         self._pending = 0
+        self.closed = False
 
     def start(self, nursery: trio.Nursery) -> None:
         nursery.start_soon(self._run, name=f"parallel queue: {self.name}")
 
     def enqueue(self, steps: Steps) -> None:
         """Enqueue the following steps."""
+        try:
+            self._send.send_nowait(steps)
+        except trio.ClosedResourceError:
+            raise RuntimeError(f"{self.name} is closed: nothing may be enqueued") from None
         self._pending += 1
-        self._send.send_nowait(steps)
+
+    def close(self) -> None:
+        """No more steps: the queue's task ends after running those already queued."""
+        self.closed = True
+        self._send.close()
 
     async def _run(self) -> None:
         async for steps in self._receive:
@@ -149,7 +159,10 @@ class EventLoop(ParallelQueue):
         super().start(nursery)
 
     def queue_task(self, steps: Steps) -> None:
-        """Queue a task on this event loop."""
+        """Queue a task on this event loop.  Once the loop is closed (its window closed),
+        tasks are dropped, as HTML drops the tasks of a discarded document."""
+        if self.closed:
+            return
         self.enqueue(steps)
 
     def spawn(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:

@@ -128,3 +128,28 @@ async def test_a_window_of_another_origin_hears_no_progress(virtual_network):
         # background fetch instances").
         assert queued[other] == 0
         assert queued[same] > 0
+
+
+async def test_a_closed_window_gets_no_more_tasks_and_its_fetch_goes_on(virtual_network):
+    """Closing a window ends its event loop: progress is no longer delivered to it, a
+    promise it was owed is dropped with it, and the background fetch itself goes on."""
+    server = OriginServer()
+    server.add("/a.bin", b"x" * 1000, throttle=100)
+    virtual_network.serve(ORIGIN, server)
+    worker = bgfetch.ServiceWorker()
+    done = trio.Event()
+    worker.add_event_listener("backgroundfetchsuccess", lambda event: done.set())
+    async with bgfetch.open_user_agent(network=virtual_network) as ua:
+        window, registration = await open_window_with_worker(ua, worker)
+        bg = await registration.background_fetch.fetch("a", "/a.bin")
+        heard: list[int] = []
+        bg.add_event_listener("progress", lambda event: heard.append(bg.downloaded))
+        await trio.sleep(2)
+        await window.close()
+        assert window.event_loop.closed
+        count = len(heard)
+        window.event_loop.queue_task(lambda: heard.append(-1))  # dropped, no error
+        with trio.fail_after(60):
+            await done.wait()
+        assert len(heard) == count and -1 not in heard
+        assert ua.ui.find("a").downloaded == 1000

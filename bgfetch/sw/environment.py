@@ -75,3 +75,4 @@ class Window(Environment):
     async def close(self) -> None:
         """Close the window: it stops receiving tasks (progress events, promises)."""
         self.user_agent.environments.remove(self)
+        self.event_loop.close()
