@@ -58,6 +58,8 @@ class BackgroundFetchManager:
         download_total: int = 0,
     ) -> BackgroundFetchRegistration:
         """#background-fetch-manager-fetch"""
+        # Not a step: the arguments' IDL types (DOMString, unsigned long long), which this
+        # Python binding checks instead of converting.
         if not isinstance(id, str):
             raise TypeError(f"a background fetch id is a string, not {id!r}")
         if not isinstance(download_total, int) or download_total < 0:
@@ -352,6 +354,7 @@ class BackgroundFetchEvent(ExtendableEvent):
         is_trusted: bool = False,
         background_fetch: BackgroundFetch | None = None,
     ) -> None:
+        """#dom-backgroundfetchevent-backgroundfetchevent: "1. TODO" (filled, see above)."""
         id = _member(init, "id", "BackgroundFetchEventInit")
         if not isinstance(id, str):
             raise TypeError(f"BackgroundFetchEventInit: id must be a string, not {id!r}")
@@ -381,6 +384,8 @@ class BackgroundFetchSettledEvent(BackgroundFetchEvent):
         is_trusted: bool = False,
         background_fetch: BackgroundFetch | None = None,
     ) -> None:
+        """#dom-backgroundfetchsettledevent-backgroundfetchsettledevent: "1. TODO"; (filled)
+        each attribute is the init member of that name, as BackgroundFetchEvent's."""
         fetches = _member(init, "fetches", "BackgroundFetchSettledEventInit")
         if not isinstance(fetches, BackgroundFetchSettledFetches):
             raise TypeError(
@@ -406,14 +411,18 @@ class BackgroundFetchUpdateEvent(BackgroundFetchSettledEvent):
         is_trusted: bool = False,
         background_fetch: BackgroundFetch | None = None,
     ) -> None:
+        """#dom-backgroundfetchupdateevent-backgroundfetchupdateevent: "1. TODO"; (filled)
+        as BackgroundFetchSettledEvent's."""
         super().__init__(type, init, is_trusted=is_trusted, background_fetch=background_fetch)
         # (filled: b8ba6f9) A UI updated flag, initially unset.
         self.ui_updated = False
 
     def update_ui(self, title: str) -> Promise[None]:
-        """#background-fetch-update-event-updateui: the draft's steps are "TODO";
-        (filled: b8ba6f9) the steps of the nearest revision that has them.  Returns a
-        promise: ``await`` it, or pass it to ``wait_until``."""
+        """#dom-backgroundfetchupdateevent-updateui (in #background-fetch-update-event): the
+        draft's steps are "1. TODO"; (filled: b8ba6f9) the steps of the nearest revision
+        that has them, numbered as there.  Returns a promise: ``await`` it, or pass it to
+        ``wait_until``."""
+        # Not a step: title's IDL type (DOMString), which this binding checks.
         if not isinstance(title, str):
             return Promise.rejected(TypeError(f"updateUI(): title must be a string, not {title!r}"))
         # 1. If this is untrusted, its UI updated flag is set, or it is not active, throw
@@ -428,9 +437,11 @@ class BackgroundFetchUpdateEvent(BackgroundFetchSettledEvent):
             )
         # 2. Set this's UI updated flag.
         self.ui_updated = True
-        # 3. Let bgFetch be this's background fetch.
+        # 3. If options is null, return.  (The draft's argument is a DOMString title.)
+        # 4. Let bgFetch be this's background fetch.
         bg_fetch = self.background_fetch
-        # 4. Set bgFetch's title to title.
+        # 5. If options' icons member is present, set bgFetch's icons.  (No icons here.)
+        # 6. If options' title member is present, set bgFetch's title to it (here: title).
         if bg_fetch is not None:
             bg_fetch.title = title
         promise: Promise[None] = Promise()
@@ -450,6 +461,8 @@ class BackgroundFetchClickEvent(BackgroundFetchEvent):
         is_trusted: bool = False,
         background_fetch: BackgroundFetch | None = None,
     ) -> None:
+        """The draft has no constructor steps for BackgroundFetchClickEvent (only its IDL,
+        #background-fetch-click-event); (filled) as BackgroundFetchEvent's."""
         state = _member(init, "state", "BackgroundFetchClickEventInit")
         if state not in BACKGROUND_FETCH_STATES:
             raise TypeError(

@@ -179,14 +179,15 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
                     abandon(record, "6.8", "invalid partial response")
                     return True
             # (filled: 0a1eaad) Otherwise, where bytes were stored, set record's response
-            # body to an empty byte sequence: the server sent the whole body again.
+            # body to an empty byte sequence: the server sent the whole body again; then
+            # report progress for background fetch bgFetch (filled: da54c49).
             elif range_start != 0:
                 record.response_body.discard()
                 record.response_body = ua.store.new_bytes(origin)
                 report_progress_for_background_fetch(bg_fetch)
             # 6.8.1. Set record's response to a copy of response except for its body.
-            # (When resuming, only where the response is not a 206 continuation, as in the
-            # current edition: the first response stays the one exposed.)
+            # (filled: da54c49) Only if rangeStart is 0 or response's status is not 206,
+            # so the first response stays the one exposed, as in the current edition.
             if range_start == 0 or response.status != 206:
                 record.response = response.copy()
             # 6.8.2. Let stream be response's body's stream.
@@ -205,6 +206,8 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
                         return True
                     # 6.8.3.2. Report progress for background fetch bgFetch.
                     report_progress_for_background_fetch(bg_fetch)
+                # (The bytes transmission is done normally: step 6.8.4, below, once the
+                # fetch is closed.)
             except NetworkError as error:
                 # 6.8.5. If at any point stream becomes errored, then:
                 step(

@@ -97,7 +97,7 @@ def registration_extension(registration: Registration) -> RegistrationExtension:
 
 
 def contains(active_bg_fetches: dict[str, BackgroundFetch], bg_fetch: BackgroundFetch) -> bool:
-    """#active-background-fetches-contains"""
+    """#active-background-fetches-contains (in #service-worker-registration-concept-extensions)"""
     # 1. Let id be bgFetch's id.
     id = bg_fetch.id
     # 2. If activeBgFetches[id] does not exist, then return false.

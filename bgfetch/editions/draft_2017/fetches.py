@@ -3,12 +3,13 @@
 * ``BackgroundFetchRegistration.activeFetches`` "must return the context object's
   background fetch's TODO": a :class:`BackgroundFetchActiveFetches` over the
   background fetch's records, each a :class:`BackgroundFetchActiveFetch` whose
-  ``responseReady`` follows 4e709be (2018-07-31, #create-record-objects-algorithm).
+  ``responseReady`` follows "create record objects" of 4e709be (2018-07-31,
+  #create-settled-fetches-algorithm, sic: that revision's anchor for it).
 * ``BackgroundFetchSettledEvent.fetches`` "must return TODO", and the events'
   "A new BackgroundFetchSettledFetches. TODO: associate this with bgFetch's
   records": a :class:`BackgroundFetchSettledFetches` whose records are bgFetch's
   records, with ``match()`` and ``values()`` as 0a1eaad (2018-06-22) defines them
-  (#create-settled-fetches-algorithm).
+  (#create-settled-fetches).
 
 Matching follows Cache's rules (Service Workers #request-matches-cached-item-algorithm),
 as 0a1eaad says.  SPEC-NOTES.md, "2017-10-12 edition".
@@ -95,7 +96,8 @@ class BackgroundFetchActiveFetches:
         self._realm = realm
 
     async def match(self, request: RequestInfo) -> BackgroundFetchActiveFetch | None:
-        """(filled: 4e709be, BackgroundFetchRegistration.match) The first active fetch whose
+        """#dom-backgroundfetchactivefetches-match (IDL only in the draft).  (filled:
+        4e709be, #background-fetch-registration-match) The first active fetch whose
         request matches *request*, or None (undefined)."""
         matches = _matching(self._records, request, self._realm)
         promise: Promise[BackgroundFetchActiveFetch | None] = Promise()
@@ -108,7 +110,9 @@ class BackgroundFetchActiveFetches:
         return await promise
 
     async def values(self) -> list[BackgroundFetchActiveFetch]:
-        """(filled: 4e709be, BackgroundFetchRegistration.matchAll) Every active fetch."""
+        """#dom-backgroundfetchactivefetches-values (IDL only in the draft).  (filled:
+        4e709be, #background-fetch-registration-match-all, without a filter) Every active
+        fetch."""
         promise: Promise[list[BackgroundFetchActiveFetch]] = Promise()
         records, realm = list(self._records), self._realm
         realm.event_loop.queue_task(lambda: promise.resolve(create_active_fetches(records, realm)))
@@ -118,7 +122,8 @@ class BackgroundFetchActiveFetches:
 def create_active_fetches(
     records: list[BackgroundFetchRecord], realm: Environment
 ) -> list[BackgroundFetchActiveFetch]:
-    """(filled) #create-record-objects-algorithm of 4e709be, over the draft's records."""
+    """(filled) Create record objects, #create-settled-fetches-algorithm (sic) of 4e709be,
+    over the draft's records."""
     user_agent = realm.user_agent
     # 1. Let recordObjects be a new list.
     record_objects: list[BackgroundFetchActiveFetch] = []
@@ -143,33 +148,37 @@ def create_active_fetches(
 
 
 async def stream_from_storage(record: BackgroundFetchRecord) -> AsyncIterator[bytes]:
-    """The pull action (4e709be), as an async generator: each iteration is one pull."""
+    """Create record objects, step 2.7's pull action (4e709be,
+    #create-settled-fetches-algorithm), as an async generator: each iteration is one pull."""
+    # 2.6. Let transmittedBytes be 0.
     transmitted_bytes = 0
     while True:
-        # 1. Wait for the length of the bytes to be greater than transmittedBytes, or the
-        # record's fetch to have ended.
+        # 2.7.1. Wait for the length of the bytes to be greater than transmittedBytes, or
+        # the record's fetch to have ended.
         def more_or_settled(n: int = transmitted_bytes) -> bool:
             return len(record.response_body) > n or record.outcome != ""
 
         await record.changed.wait_for(more_or_settled)
-        # 2-3. Let bytes be a user agent determined slice from offset transmittedBytes.
+        # 2.7.2-2.7.3. Let bytes be a user agent determined slice from offset
+        # transmittedBytes (null if there are none), and increment transmittedBytes.
         data = b""
         if len(record.response_body) > transmitted_bytes:
             data = record.response_body.read(transmitted_bytes, STREAM_SLICE)
             transmitted_bytes += len(data)
-        # 4. Queue a task (the reader's own task runs these steps):
-        # 4.1. If bytes is not null, enqueue it into stream.
+        # 2.7.4. Queue a task (the reader's own task runs these steps):
+        # 2.7.4.1. If bytes is not null, enqueue it into stream.
         if data:
             yield data
         if len(record.response_body) > transmitted_bytes:
             continue  # more was stored meanwhile: the next pull takes it
-        # 4.2. If the result is "success", close stream.
+        # 2.7.4.2. If the result is "success", close stream.
         if record.outcome == "success":
             return
-        # 4.3. Otherwise, if the result is "aborted", error stream with an AbortError.
+        # 2.7.4.3. Otherwise, if the result is "aborted", error stream with an AbortError.
         if record.outcome == "aborted":
             raise AbortError("the background fetch was aborted before this response was stored")
-        # 4.4. Otherwise, if the result is not the empty string, error stream with a TypeError.
+        # 2.7.4.4. Otherwise, if the result is not the empty string, error stream with a
+        # TypeError.
         if record.outcome != "":
             raise TypeError("the fetch of this response failed before its body was stored")
 
@@ -180,25 +189,26 @@ async def _resolve_response_ready(
     response_ready: Promise[Response],
     realm: Environment,
 ) -> None:
-    # 1. Wait for the record's result (here: outcome) not to be the empty string.
+    """Create record objects, step 2.8 (4e709be, #create-settled-fetches-algorithm)."""
+    # 2.8.1. Wait for the record's result (here: outcome) not to be the empty string.
     await record.changed.wait_for(lambda: record.outcome != "")
-    # 2. If the result is "success":
+    # 2.8.2. If the result is "success":
     if record.outcome == "success" and record.response is not None:
-        # 2.1. Let response be a copy of the record's response.
+        # 2.8.2.1. Let response be a copy of the record's response.
         response = record.response.copy()
-        # 2.2. Delete `Content-Range` from response's header list.
+        # 2.8.2.2. Delete `Content-Range` from response's header list.
         response.header_list.delete("Content-Range")
-        # 2.3. Delete `Content-Length` from response's header list.
+        # 2.8.2.3. Delete `Content-Length` from response's header list.
         response.header_list.delete("Content-Length")
-        # 2.4-2.5. A body with stream; queue a task to resolve responseReady with a new
-        # Response over response.
+        # 2.8.2.4-2.8.2.6. A body with stream; queue a task to resolve responseReady with
+        # a new Response over response.
         realm.event_loop.queue_task(lambda: response_ready.resolve(Response(response, stream)))
-    # 3. Otherwise, if the result is "aborted", reject responseReady with an AbortError.
+    # 2.8.3. Otherwise, if the result is "aborted", reject responseReady with an AbortError.
     elif record.outcome == "aborted":
         response_ready.reject(
             AbortError("the background fetch was aborted before this record's response arrived")
         )
-    # 4. Otherwise, reject responseReady with a TypeError.
+    # 2.8.4. Otherwise, reject responseReady with a TypeError.
     else:
         response_ready.reject(TypeError("the fetch of this record failed"))
 
@@ -212,7 +222,7 @@ class BackgroundFetchSettledFetches:
         self._realm = realm
 
     async def match(self, request: RequestInfo) -> BackgroundFetchSettledFetch | None:
-        """#background-fetch-settled-fetches-match (0a1eaad)"""
+        """#dom-backgroundfetchsettledfetches-match (IDL only in the draft; filled: 0a1eaad)"""
         # 1. Let promise be the result of calling matchAll() passing request.
         # 2. Return promise transformed by a handler returning matches[0].
         # (The draft's IDL has no matchAll(); it is this filter.)
@@ -227,7 +237,7 @@ class BackgroundFetchSettledFetches:
         return await promise
 
     async def values(self) -> list[BackgroundFetchSettledFetch]:
-        """#background-fetch-settled-fetches-values (0a1eaad)"""
+        """#dom-backgroundfetchsettledfetches-values (IDL only in the draft; filled: 0a1eaad)"""
         # 1. Let records be this's records.
         records = list(self.records)
         # 2. Queue a bgfetch task to resolve promise with the result of creating settled
@@ -244,7 +254,7 @@ class BackgroundFetchSettledFetches:
 def create_settled_fetches(
     records: list[BackgroundFetchRecord], realm: Environment
 ) -> list[BackgroundFetchSettledFetch]:
-    """#create-settled-fetches-algorithm (0a1eaad)"""
+    """#create-settled-fetches (0a1eaad)"""
     # 1. Let settledFetches be a new list.
     settled_fetches: list[BackgroundFetchSettledFetch] = []
     # 2. For each record of records:
@@ -257,7 +267,8 @@ def create_settled_fetches(
         if record.outcome == "success" and record.response is not None:
             # 2.4.1. Let response be a copy of record's response.
             response = record.response.copy()
-            # 2.4.2-2.4.6. A stream over the response body, as its body; a new Response.
+            # 2.4.2-2.4.8. A stream over the response body, as its body; a new Response,
+            # settledFetch's response.
             response_object = Response(response, stream_from_storage(record))
         # (Otherwise the settled fetch's response is null.)
         # 2.5. Append settledFetch to settledFetches.

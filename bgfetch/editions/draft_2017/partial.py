@@ -60,7 +60,8 @@ def header_equality(
     # 1. If neither header list contains headerName, then return true.
     if not header_list_1.contains(header_name) and not header_list_2.contains(header_name):
         return True
-    # 2. If both contain headerName, return whether the first values are identical.
+    # 2. If both contain headerName, then: 2.1-2.3. return whether their first values
+    # (header1Value, header2Value) are identical.
     if header_list_1.contains(header_name) and header_list_2.contains(header_name):
         return header_list_1.first(header_name) == header_list_2.first(header_name)
     # 3. Return false.
