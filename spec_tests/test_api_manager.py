@@ -304,7 +304,7 @@ async def test_fetch_allows_an_id_again_once_the_fetch_was_aborted(user_agent, o
 
 
 async def test_fetch_reads_stream_request_bodies_into_upload_total(user_agent, origin_server):
-    # Steps 8.6-8.9: each body is waited for; uploadTotal is the sum of their lengths.
+    # Steps 8.6-8.8 and 8.10: each body is waited for; uploadTotal is the sum of their lengths.
     origin_server.add_echo("/upload")
     worker, _, registration = await page(user_agent, origin_server)
 
@@ -351,7 +351,7 @@ async def test_fetch_rejects_with_type_error_when_a_request_body_stream_errors(
 async def test_fetch_rejects_download_total_beyond_the_quota_with_quota_exceeded_error(
     user_agent, origin_server
 ):
-    # Step 8.10; WPT fetch 9: downloadTotal Number.MAX_SAFE_INTEGER.
+    # Step 8.9; WPT fetch 9: downloadTotal Number.MAX_SAFE_INTEGER.
     _, _, registration = await page(user_agent, origin_server)
     with pytest.raises(bgfetch.QuotaExceededError, match="'quota'") as err:
         await registration.background_fetch.fetch(
@@ -378,7 +378,7 @@ async def test_fetch_rejects_request_bodies_beyond_the_quota(virtual_network, or
 
 
 async def test_fetch_does_not_keep_the_download_total_reserved(virtual_network, origin_server):
-    # Step 8.10 checks room for downloadTotal; only request bodies stay stored.
+    # Step 8.9 checks room for downloadTotal; only request bodies stay stored.
     async with bgfetch.open_user_agent(network=virtual_network, quota=100) as ua:
         _, _, registration = await page(ua, origin_server, slow=True)
         await registration.background_fetch.fetch("a", "/slow", download_total=80)

@@ -267,7 +267,7 @@ async def test_a_response_streams_while_the_fetch_is_still_running(user_agent, o
 
 
 async def test_a_response_read_after_the_fetch_is_whole(user_agent, origin_server):
-    # Step 2.7.4.2: the stream closes once the result is set and every byte was given.
+    # Step 2.8.4.2: the stream closes once the result is set and every byte was given.
     worker, _, registration = await page(user_agent, origin_server)
     body = b"y" * 200_000  # more than one storage slice
     origin_server.add("/large", body)
@@ -287,7 +287,7 @@ async def test_an_empty_body_closes_the_stream(user_agent, origin_server):
 async def test_the_stream_errors_with_abort_error_once_the_record_is_aborted(
     user_agent, origin_server
 ):
-    # Step 2.7.4.3: bytes stored but not yet read are no longer given once aborted.
+    # Step 2.8.4.3: bytes stored but not yet read are no longer given once aborted.
     _, _, registration = await page(user_agent, origin_server)
     origin_server.add("/big", b"z" * 1000, throttle=100)
     bg = await registration.background_fetch.fetch("abort-stream", "/big")
@@ -309,7 +309,7 @@ async def test_the_stream_errors_with_abort_error_once_the_record_is_aborted(
 async def test_the_stream_gives_no_stored_bytes_once_the_record_is_aborted(
     user_agent, origin_server
 ):
-    # Step 2.7.3: bytes are given only while responseData may be exposed.
+    # Step 2.8.3: bytes are given only while responseData may be exposed.
     _, _, registration = await page(user_agent, origin_server)
     origin_server.add("/big", b"z" * 1000, throttle=100)
     bg = await registration.background_fetch.fetch("abort-unread", "/big")
@@ -329,7 +329,7 @@ async def test_the_stream_gives_no_stored_bytes_once_the_record_is_aborted(
 async def test_the_stream_errors_with_type_error_once_the_record_cannot_be_exposed(
     user_agent, origin_server
 ):
-    # Step 2.7.4.4: "download-total-exceeded" after the response was given.
+    # Step 2.8.4.4: "download-total-exceeded" after the response was given.
     _, _, registration = await page(user_agent, origin_server)
     origin_server.add("/big", b"z" * 1000, throttle=100)
     bg = await registration.background_fetch.fetch("over", ["/big", "/slow"], download_total=500)

@@ -196,7 +196,7 @@ async def test_complete_a_record_aborted_network_error_is_aborted(
     settled = await harness.wait_settled("aborted-error")
     assert concept(registration).records[0].response_data.result == "aborted"
     # The failure reason is "aborted", but the fetch is still active (step 8.3), so the
-    # event is chosen by step 8.8: backgroundfetchabort.
+    # event is chosen by step 8.10: backgroundfetchabort.
     assert (settled.type, settled.failure_reason) == ("backgroundfetchabort", "aborted")
     assert isinstance(settled.outcomes["/x"].error, AbortError)
 

@@ -135,7 +135,7 @@ async def test_perform_download_total_exceeded_sets_abort_all_and_fails_immediat
 async def test_perform_success_removes_the_fetch_and_fires_backgroundfetchsuccess(
     user_agent, origin_server
 ):
-    """Steps 8.3, 8.6, 8.11-8.12: the active background fetches contain bgFetch, so it is
+    """Steps 8.3, 8.6, 8.12-8.13: the active background fetches contain bgFetch, so it is
     removed; failureReason is empty, so the result is "success" and the event is
     backgroundfetchsuccess, a BackgroundFetchUpdateUIEvent."""
     origin_server.add("/ok", b"ok")
@@ -153,7 +153,7 @@ async def test_perform_success_removes_the_fetch_and_fires_backgroundfetchsucces
 
 
 async def test_perform_failure_fires_backgroundfetchfail(user_agent, origin_server):
-    """Steps 8.5 and 8.9-8.10: failureReason not empty (and not "aborted"): result
+    """Steps 8.5 and 8.11: failureReason not empty (and not "aborted"): result
     "failure", failure reason set, event backgroundfetchfail, a
     BackgroundFetchUpdateUIEvent (updateUI() works in it)."""
     harness = await Harness.open(user_agent)
@@ -177,7 +177,7 @@ async def test_perform_failure_fires_backgroundfetchfail(user_agent, origin_serv
 async def test_perform_abort_fires_backgroundfetchabort_with_a_background_fetch_event(
     user_agent, origin_server
 ):
-    """Steps 8.4 and 8.8: after abort() the fetch is no longer in the active background
+    """Steps 8.4 and 8.10: after abort() the fetch is no longer in the active background
     fetches, so failureReason is "aborted": event backgroundfetchabort, constructed as a
     BackgroundFetchEvent (no updateUI)."""
     origin_server.add("/long", pattern(10_000), throttle=100)
@@ -282,7 +282,7 @@ async def test_perform_settling_keeps_a_newer_fetch_with_the_same_id(
 async def test_perform_event_registration_has_the_result_and_failure_reason(
     user_agent, origin_server
 ):
-    """Steps 8.5-8.7 then 8.12: the result and failure reason are set, and the instances
+    """Steps 8.5-8.7 then 8.13: the result and failure reason are set, and the instances
     updated, before the event fires; its registration -- the instance in the worker's
     realm -- already shows them, also when the worker held that instance before (got
     with get() during the fetch) and even to a handler that reads it synchronously."""
@@ -310,7 +310,7 @@ async def test_perform_event_registration_has_the_result_and_failure_reason(
 async def test_perform_records_unavailable_once_the_event_is_no_longer_active(
     user_agent, origin_server
 ):
-    """Step 8.12, then: "Wait until dispatchedEvent is not active.  Unset bgFetch's records
+    """Step 8.13, then: "Wait until dispatchedEvent is not active.  Unset bgFetch's records
     available flag.  Update background fetch instances": while the handler's waitUntil
     promise is pending, the records stay available (matchAll works on the page too);
     after it settles, records_available is false on the page's registration object and

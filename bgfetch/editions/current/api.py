@@ -67,6 +67,7 @@ class BackgroundFetchManager:
         icons: list[Any] | None = None,
     ) -> BackgroundFetchRegistration:
         """#background-fetch-manager-fetch"""
+        # (IDL argument conversion: id is a DOMString, downloadTotal an unsigned long long.)
         if not isinstance(id, str):
             raise TypeError(f"a background fetch id is a string, not {id!r}")
         if not isinstance(download_total, int) or download_total < 0:
@@ -104,11 +105,13 @@ class BackgroundFetchManager:
             # (SPEC-NOTES.md, "Fetch integration").
             internal_request.origin = env.origin
             internal_request.policy_container = PolicyContainer.from_csp_header(env.csp)
-            # 6.4-6.6. Let record be a new background fetch record for internalRequest.
+            # 6.4. Let record be a new background fetch record.
+            # 6.5. Set record's request to internalRequest.
             record = RecordConcept(
                 request=internal_request,
                 response_data=BackgroundFetchResponse(ua.store.new_bytes(env.origin)),
             )
+            # 6.6. Append record to records.
             records.append(record)
         # 7. Let promise be a new promise.
         promise: Promise[BackgroundFetchRegistration] = Promise()
@@ -149,28 +152,43 @@ class BackgroundFetchManager:
                     )
                 )
                 return
-            # 8.6-8.9. Read every request body that is a stream, in parallel; any that
-            # errors fails them all.  (Counted over the requests that have a body:
-            # SPEC-NOTES.md.)
+            # 8.6. Let requestBodiesRemaining be the size of requests.  (Counted over the
+            # requests that have a body: SPEC-NOTES.md.  The nursery below counts them.)
+            # 8.7. Let requestReadFailed be false.  (None, or the error that failed a read.)
             request_read_failed: BaseException | None = None
+            # 8.10. Wait for requestBodiesRemaining to be 0, or requestReadFailed to be true:
+            # the nursery closes when every read has ended or one failed.
             async with trio.open_nursery() as bodies:
+                # 8.8. For each request of requests (each record's request):
                 for record in records:
                     body = record.request.body
+                    # 8.8.1. If request's body is null, then continue.
                     if body is None:
                         continue
 
+                    # 8.8.2. Let stream be request's body's stream.  (body.wait() reads it.)
+                    # 8.8.3. Run these steps in parallel:
                     async def read(body: Any = body) -> None:
                         nonlocal upload_total, request_read_failed
+                        # 8.8.3.1. Run these steps but abort when requestReadFailed is true
+                        # (a failed read cancels the others' waits):
                         try:
+                            # 8.8.3.1.1. Wait for request's body.
                             await body.wait()
-                        except Exception as error:  # the stream errored
+                        except Exception as error:
+                            # 8.8.3.1.2. If stream has errored, set requestReadFailed to true.
                             request_read_failed = error
                             bodies.cancel_scope.cancel()
                             return
+                        # 8.8.3.2. If aborted and stream is readable, error stream with an
+                        # AbortError.  (Not modelled: an aborted read is cancelled and never
+                        # gets here; its stream is left as it is.)
+                        # 8.8.3.3. Increment uploadTotal by request's body's length.
                         upload_total += body.length
+                        # 8.8.3.4. Decrement requestBodiesRemaining by 1.  (This read ends.)
 
                     bodies.start_soon(read)
-            # 8.11. If requestReadFailed is true, reject with a TypeError.
+            # 8.11. If requestReadFailed is true, then reject promise with a TypeError.
             if request_read_failed is not None:
                 promise.reject(
                     TypeError(
@@ -179,9 +197,10 @@ class BackgroundFetchManager:
                     )
                 )
                 return
-            # 8.10. If storing requests fails due to exceeding a quota limit, reject with a
-            # QuotaExceededError.  The requests are stored with room for downloadTotal
-            # (as WPT and Chromium expect; SPEC-NOTES.md).
+            # 8.9. If at any point storing requests fails due to exceeding a quota limit,
+            # reject promise with a QuotaExceededError.  (Checked here, once the bodies are
+            # read.  The requests are stored with room for downloadTotal, as WPT and
+            # Chromium expect; SPEC-NOTES.md.)
             try:
                 ua.store.reserve(env.origin, upload_total + download_total)
             except StorageFull as full:
@@ -235,9 +254,13 @@ class BackgroundFetchManager:
 
         # 4. Enqueue the following steps to bgFetch's update handling queue:
         async def steps() -> None:
-            # 4.1. Queue a bgfetch task to resolve promise with the instance in this realm.
+            # 4.1. Queue a bgfetch task, task, to run these steps:
             def task() -> None:
-                promise.resolve(get_a_background_fetch_registration_instance(bg_fetch, env))
+                # 4.1.1. Let bgFetchRegistration be the result of getting a
+                # BackgroundFetchRegistration instance for bgFetch in this's relevant Realm.
+                bg_fetch_registration = get_a_background_fetch_registration_instance(bg_fetch, env)
+                # 4.1.2. Resolve promise with bgFetchRegistration.
+                promise.resolve(bg_fetch_registration)
                 done.set()
 
             env.event_loop.queue_task(task)
@@ -357,8 +380,10 @@ class BackgroundFetchRegistration(EventTarget):
             raise InvalidStateError(
                 f"the records of background fetch {self._id!r} are no longer available"
             )
-        # The query, as Cache's matchAll makes it: a Request from a RequestInfo; a non-GET
-        # query matches nothing unless ignoreMethod.
+        # Not a spec step: request is a RequestInfo or undefined, and "request matches cached
+        # item" takes a request.  The query is made as Cache's matchAll makes it: a Request
+        # from the RequestInfo; a non-GET query matches nothing unless ignoreMethod; an
+        # undefined request matches every record.
         query = None
         if request is not None:
             query = Request(request, base_url=self.realm.api_base_url).request
@@ -369,9 +394,11 @@ class BackgroundFetchRegistration(EventTarget):
         # 3. Run these steps in parallel:
         # 3.1. Let matchingRecords be an empty list.
         matching_records: list[RecordConcept] = []
-        # 3.2. For each record of this's background fetch's records: append it if request
-        # matches cached item for request, record's request and response, and options.
+        # 3.2. For each record of this's background fetch's records:
         for record in self.background_fetch.records:
+            # 3.2.1. If request matches cached item for request, record's request, record's
+            # response data's response, and options returns true, then append record to
+            # matchingRecords.
             if query is None or request_matches_cached_item(
                 query,
                 record.request,

@@ -46,7 +46,8 @@ def background_fetch_click(window: Window, id: str) -> None:
             400, "invalid service worker state", f"no service worker registration for {page_url}"
         )
     # 5. Let bgFetch be the newest background fetch with an id of id and a service worker
-    # registration of swRegistration, or null if none exists.
+    # registration of swRegistration, or null if none exists.  (Every background fetch is
+    # displayed (fetch() step 8.15): the user agent's UI lists them, oldest first.)
     bg_fetch: BackgroundFetch | None = None
     for display in reversed(ua.ui.displays):
         candidate = getattr(display, "bg_fetch", None)

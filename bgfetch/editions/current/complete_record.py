@@ -74,7 +74,7 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
     # 10. Let lastTransmittedSize be 0.
     last_transmitted_size = 0
 
-    # 11. Fetch request.
+    # 11. Fetch request.  (The fetch runs in step 13, under its "abort when".)
     async def fetch() -> None:
         nonlocal response_data, fetch_attempt_complete, last_transmitted_size
 
@@ -145,7 +145,8 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
                     response_data.result = "fetch-error"
                     # 2.1.2. Set fetchAttemptComplete to true.
                     fetch_attempt_complete = True
-                    # 2.1.3. Terminate the ongoing fetch, and abort these steps.
+                    # 2.1.3. Terminate the ongoing fetch, and abort these steps.  (Leaving
+                    # the fetch's context terminates it.)
                     return
             # 3. Otherwise (only where bytes were stored: SPEC-NOTES.md):
             elif range_start != 0:
@@ -173,8 +174,9 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
                     # 6.1. If the stored body bytes total plus the size of bytes is
                     # greater than downloadTotal, then:
                     if bg_fetch.stored_body_bytes_total() + len(data) > download_total:
-                        # 6.1.1. Cancel stream.  6.1.2. Set responseData's result to
-                        # "download-total-exceeded", fetchAttemptComplete to true.
+                        # 6.1.1. Cancel stream.  (Leaving the fetch's context cancels it.)
+                        # 6.1.2. Set responseData's result to "download-total-exceeded",
+                        # fetchAttemptComplete to true, and abort these steps.
                         response_data.result = "download-total-exceeded"
                         fetch_attempt_complete = True
                         return
@@ -182,8 +184,9 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
                     try:
                         response_data.append(data)
                     except StorageFull as full:
-                        # 6.3. If that fails due to exceeding a quota limit, set the
-                        # result to "quota-exceeded", fetchAttemptComplete to true.
+                        # 6.3. If the previous step fails due to exceeding a quota limit, set
+                        # responseData's result to "quota-exceeded", fetchAttemptComplete to
+                        # true, and abort these steps.
                         step(ANCHOR, "11", "quota exceeded", id=bg_fetch.id, reason=str(full))
                         response_data.result = "quota-exceeded"
                         fetch_attempt_complete = True
@@ -191,48 +194,53 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
                     # 6.4. Update background fetch instances for bgFetch.
                     update_background_fetch_instances(bg_fetch)
             except NetworkError as error:
-                # 8. If at any point stream becomes errored, then:
-                step(
-                    ANCHOR,
-                    "11",
-                    "body stream errored",
-                    id=bg_fetch.id,
-                    url=request.url.href,
-                    stored=len(response_data.bytes),
-                    error=str(error),
-                )
-                # 8.1. If the resource is temporarily unavailable and request's method is
-                # `GET`, wait until it is not, then set fetchAttemptComplete to true.
-                if (
-                    temporarily_unavailable(network, record, body_cut=True)
-                    and request.method == "GET"
-                ):
-                    await wait_until_available(network)
-                    fetch_attempt_complete = True
-                # 8.2. Otherwise, set result to "fetch-error", fetchAttemptComplete to true.
-                else:
-                    response_data.result = "fetch-error"
-                    fetch_attempt_complete = True
-                return
-            # 7. If at any point the bytes transmission for stream is done normally:
-            # 7.1. If response's status is 206, then:
-            if response.status == 206:
-                # 7.1.1. Extract content-range values from response.
-                values = extract_content_range_values(response)
-                assert values is not None  # validated in step 2
-                complete_length = values[2]
-                # 7.1.2. If completeLength is not null and equals the length of bytes,
-                # set responseData's result to "success".
-                if complete_length is not None and complete_length == len(response_data.bytes):
-                    response_data.result = "success"
-            # 7.2. Otherwise, if response's status is not an ok status, "bad-status".
-            elif not response.ok:
-                response_data.result = "bad-status"
-            # 7.3. Otherwise, set responseData's result to "success".
+                stream_error: NetworkError | None = error
             else:
-                response_data.result = "success"
-            # 7.4. Set fetchAttemptComplete to true.
-            fetch_attempt_complete = True
+                stream_error = None
+            # 7. If at any point the bytes transmission for stream is done normally, then:
+            if stream_error is None:
+                # 7.1. If response's status is 206, then:
+                if response.status == 206:
+                    # 7.1.1. Let firstBytePos, lastBytePos, and completeLength be the result of
+                    # extracting content-range values from response.
+                    values = extract_content_range_values(response)
+                    assert values is not None  # validated in step 2
+                    complete_length = values[2]
+                    # 7.1.2. If completeLength is not null, and equal to the length of
+                    # responseData's bytes, set responseData's result to "success".
+                    if complete_length is not None and complete_length == len(response_data.bytes):
+                        response_data.result = "success"
+                # 7.2. Otherwise, if response's status is not an ok status, set
+                # responseData's result to "bad-status".
+                elif not response.ok:
+                    response_data.result = "bad-status"
+                # 7.3. Otherwise, set responseData's result to "success".
+                else:
+                    response_data.result = "success"
+                # 7.4. Set fetchAttemptComplete to true.
+                fetch_attempt_complete = True
+                return
+            # 8. If at any point stream becomes errored, then:
+            step(
+                ANCHOR,
+                "11",
+                "body stream errored",
+                id=bg_fetch.id,
+                url=request.url.href,
+                stored=len(response_data.bytes),
+                error=str(stream_error),
+            )
+            # 8.1. If the resource is temporarily unavailable and request's method is `GET`,
+            # then wait until the resource is not temporarily unavailable, then set
+            # fetchAttemptComplete to true.
+            if temporarily_unavailable(network, record, body_cut=True) and request.method == "GET":
+                await wait_until_available(network)
+                fetch_attempt_complete = True
+            # 8.2. Otherwise, set responseData's result to "fetch-error" and
+            # fetchAttemptComplete to true.
+            else:
+                response_data.result = "fetch-error"
+                fetch_attempt_complete = True
 
     # 12. Let result be the empty string.
     result = ""
@@ -260,6 +268,8 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
     # 14. If aborted, then:
     else:
         # 14.1. If bgFetch's paused flag is set, then assert request's method is `GET`.
+        # (Not when the abort all flag is set too: a "prompt" permission pauses a fetch of
+        # any method (display), and refusing it sets the abort all flag.)
         if bg_fetch.paused and not bg_fetch.abort_all:
             assert request.method == "GET", "only a fetch of GET requests can be paused"
         # 14.2. If bgFetch's abort all flag is set, set responseData's result to "aborted".

@@ -125,5 +125,9 @@ def contains_background_fetch(map: dict[str, BackgroundFetch], bg_fetch: Backgro
 def does_not_contain_background_fetch(
     map: dict[str, BackgroundFetch], bg_fetch: BackgroundFetch
 ) -> bool:
-    """#contains-background-fetch-algorithm (its negation)"""
-    return not contains_background_fetch(map, bg_fetch)
+    """#contains-background-fetch-algorithm ("does not contain background fetch")"""
+    # 1. If map contains background fetch bgFetch, then return false.
+    if contains_background_fetch(map, bg_fetch):
+        return False
+    # 2. Return true.
+    return True

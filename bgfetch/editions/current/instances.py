@@ -28,29 +28,35 @@ def update_background_fetch_instances(bg_fetch: BackgroundFetch) -> None:
         result = bg_fetch.result
         # 4. Let failureReason be bgFetch's failure reason.
         failure_reason = bg_fetch.failure_reason
-        # 5. Let recordsAvailable be true if bgFetch's records available flag is set.
+        # 5. Let recordsAvailable be true if bgFetch's records available flag is set,
+        # otherwise false.
         records_available = bg_fetch.records_available
-        # 6. For each environment settings object env whose origin is the scope URL's origin,
-        # queue a bgfetch task on env's responsible event loop to run these steps:
+        # 6. For each environment settings object env whose origin is equal to bgFetch's
+        # service worker registration's scope URL's origin, queue a bgfetch task on env's
+        # responsible event loop to run these steps:
         for env in registration.user_agent.environments:
             if env.origin != registration.origin:
                 continue
 
             def task(env: Environment = env) -> None:
-                # 6.1. Let bgFetchRegistration be the instance within the relevant realm whose
-                # background fetch is bgFetch, or null if none exists.
+                # 6.1. Let bgFetchRegistration be the instance of BackgroundFetchRegistration
+                # within the relevant realm whose background fetch is bgFetch, or null if none
+                # exists.
                 bg_fetch_registration = existing_instance(bg_fetch, env)
                 # 6.2. If bgFetchRegistration is null, then abort these steps.
                 if bg_fetch_registration is None:
                     return
-                # 6.3. If recordsAvailable is false and the instance's flag is set, unset it.
+                # 6.3. If recordsAvailable is false and bgFetchRegistration's records
+                # available flag is set, then unset it.
                 if not records_available and bg_fetch_registration._records_available:
                     bg_fetch_registration._records_available = False
-                # 6.4. If the instance's result is not the empty string, abort these steps.
+                # 6.4. If bgFetchRegistration's result is not the empty string, then abort
+                # these steps.
                 if bg_fetch_registration._result != "":
                     return
-                # 6.5. If downloaded, uploaded, result and failure reason all equal the
-                # instance's, then abort these steps.
+                # 6.5. If bgFetchRegistration's downloaded, uploaded, result and failure
+                # reason equal downloaded, uploaded, result and failureReason, then abort
+                # these steps.
                 if (
                     bg_fetch_registration._downloaded == downloaded
                     and bg_fetch_registration._uploaded == uploaded
@@ -58,10 +64,13 @@ def update_background_fetch_instances(bg_fetch: BackgroundFetch) -> None:
                     and bg_fetch_registration._failure_reason == failure_reason
                 ):
                     return
-                # 6.6-6.9. Set the instance's downloaded, uploaded, result and failure reason.
+                # 6.6. Set bgFetchRegistration's downloaded to downloaded.
                 bg_fetch_registration._downloaded = downloaded
+                # 6.7. Set bgFetchRegistration's uploaded to uploaded.
                 bg_fetch_registration._uploaded = uploaded
+                # 6.8. Set bgFetchRegistration's result to result.
                 bg_fetch_registration._result = result
+                # 6.9. Set bgFetchRegistration's failure reason to failureReason.
                 bg_fetch_registration._failure_reason = failure_reason
                 # 6.10. Fire an event named "progress" at bgFetchRegistration.
                 bg_fetch_registration.dispatch_event(Event("progress"), env)
@@ -100,7 +109,8 @@ def get_a_background_fetch_registration_instance(
     # 2. If instancesMap[bgFetch] exists, then return instancesMap[bgFetch].
     if bg_fetch in instances_map:
         return instances_map[bg_fetch]
-    # 3. Let instance be a new BackgroundFetchRegistration in realm, with bgFetch.
+    # 3. Let instance be a new BackgroundFetchRegistration in realm, with its background
+    # fetch set to bgFetch.
     instance = BackgroundFetchRegistration(bg_fetch, realm)
     # 4. Set instancesMap[bgFetch] to instance.
     instances_map[bg_fetch] = instance

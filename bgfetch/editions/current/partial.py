@@ -26,7 +26,8 @@ def extract_content_range_values(response: InternalResponse) -> ContentRangeValu
     # 1. If response's header list does not contain `Content-Range`, then return failure.
     if not header_list.contains("Content-Range"):
         return None
-    # 2. Let contentRangeValue be the value of the first `Content-Range` header.
+    # 2. Let contentRangeValue be the value of the first header whose name is a
+    # byte-case-insensitive match for `Content-Range` in response's header list.
     content_range_value = header_list.first("Content-Range")
     assert content_range_value is not None
     # 3. If parsing contentRangeValue per single byte content-range fails, return failure.
@@ -59,7 +60,9 @@ def validate_a_partial_response(
     previous_response = previous_response.unfiltered if previous_response is not None else None
     # 1. Assert: partialResponse's status is 206.
     assert partial_response.status == 206
-    # 2. Extract content-range values from partialResponse; if this fails, return invalid.
+    # 2. Let responseFirstBytePos, responseLastBytePos, and responseCompleteLength be the
+    # result of extracting content-range values from partialResponse.  If this fails, then
+    # return invalid.
     values = extract_content_range_values(partial_response)
     if values is None:
         return False
@@ -80,7 +83,9 @@ def validate_a_partial_response(
                 return False
         # 4.2. If previousResponse's status is 206, then:
         if previous_response.status == 206:
-            # 4.2.1. Extract content-range values from previousResponse; if this fails, invalid.
+            # 4.2.1. Let previousResponseFirstBytePos, previousResponseLastBytePos, and
+            # previousResponseCompleteLength be the result of extracting content-range values
+            # from previousResponse.  If this fails, then return invalid.
             previous = extract_content_range_values(previous_response)
             if previous is None:
                 return False

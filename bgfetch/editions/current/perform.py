@@ -66,7 +66,8 @@ async def perform_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
     async with trio.open_nursery() as records_nursery:
         for record in bg_fetch.records:
             records_nursery.start_soon(settle, record)
-        # 6. Wait for settledFetches to be the size of records, or immediateFailure true.
+        # 6. Wait for settledFetches to be bgFetch's records' size, or immediateFailure to be
+        # true.
         await settled.wait_for(
             lambda: settled_fetches == len(bg_fetch.records) or immediate_failure
         )
@@ -98,27 +99,38 @@ async def perform_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
                 bg_fetch.result = "success"
             # 8.7. Update background fetch instances for bgFetch.
             update_background_fetch_instances(bg_fetch)
-            # 8.8-8.11. Choose the event's name and constructor.
+            # 8.8. Let eventName be the empty string.
+            event_name = ""
+            # 8.9. Let eventConstructor be null.  (Declared only: every branch below sets it.)
             event_constructor: type[BackgroundFetchEvent]
+            # 8.10. If failureReason is "aborted", then:
             if failure_reason == "aborted":
-                event_name, event_constructor = "backgroundfetchabort", BackgroundFetchEvent
+                # 8.10.1. Set eventName to "backgroundfetchabort".
+                event_name = "backgroundfetchabort"
+                # 8.10.2. Set eventConstructor to BackgroundFetchEvent.
+                event_constructor = BackgroundFetchEvent
+            # 8.11. Otherwise, if failureReason is not the empty string, then:
             elif failure_reason != "":
-                event_name, event_constructor = "backgroundfetchfail", BackgroundFetchUpdateUIEvent
+                # 8.11.1. Set eventName to "backgroundfetchfail".
+                event_name = "backgroundfetchfail"
+                # 8.11.2. Set eventConstructor to BackgroundFetchUpdateUIEvent.
+                event_constructor = BackgroundFetchUpdateUIEvent
+            # 8.12. Otherwise:
             else:
-                event_name, event_constructor = (
-                    "backgroundfetchsuccess",
-                    BackgroundFetchUpdateUIEvent,
-                )
+                # 8.12.1. Set eventName to "backgroundfetchsuccess".
+                event_name = "backgroundfetchsuccess"
+                # 8.12.2. Set eventConstructor to BackgroundFetchUpdateUIEvent.
+                event_constructor = BackgroundFetchUpdateUIEvent
             ua.observers.step(
                 ANCHOR,
-                "8.12",
+                "8.13",
                 f"fire {event_name}",
                 id=id,
                 result=bg_fetch.result,
                 failure_reason=bg_fetch.failure_reason,
             )
 
-            # 8.12. Fire a functional event named eventName using eventConstructor on
+            # 8.13. Fire a functional event named eventName using eventConstructor on
             # swRegistration, with registration: the result of getting a
             # BackgroundFetchRegistration instance for bgFetch in the event's relevant Realm.
             def create_event(realm: ServiceWorkerGlobalScope) -> BackgroundFetchEvent:
@@ -133,20 +145,22 @@ async def perform_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
 
             # Then run these steps with dispatchedEvent in parallel:
             async def after_dispatch(dispatched_event: ExtendableEvent) -> None:
-                # 1. Wait until dispatchedEvent is not active.
+                # 8.13.1. Wait until dispatchedEvent is not active.
                 await dispatched_event.wait_inactive()
-                # 2. Unset bgFetch's records available flag.
+                # 8.13.2. Unset bgFetch's records available flag.
                 bg_fetch.records_available = False
-                ua.nursery.start_soon(release_when_records_stop)
-                # 3. Update background fetch instances for bgFetch.
+                ua.nursery.start_soon(release_when_records_stop)  # SPEC-NOTES.md
+                # 8.13.3. Update background fetch instances for bgFetch.
                 update_background_fetch_instances(bg_fetch)
-                ua.observers.step(ANCHOR, "8.12", "records no longer available", id=id)
+                ua.observers.step(ANCHOR, "8.13", "records no longer available", id=id)
 
             def fire() -> None:
                 if not fire_functional_event(
                     sw_registration, event_name, create_event, after_dispatch
                 ):
-                    # No active worker to receive it: nothing holds the records any longer.
+                    # Not a spec step: without an active worker, Fire a functional event does
+                    # nothing and 8.13.1-8.13.3 never run; nothing holds the records any
+                    # longer, so they are made unavailable at once.
                     bg_fetch.records_available = False
                     ua.nursery.start_soon(release_when_records_stop)
                     update_background_fetch_instances(bg_fetch)

@@ -47,12 +47,18 @@ def create_record_objects(
     for record in records:
         # 2.1. Let responseData be record's response data.
         response_data = record.response_data
-        # 2.2-2.5. A new BackgroundFetchRecord whose responseReady is a new promise and
-        # whose request is a new Request over a copy of record's request, body included.
+        # 2.2. Let recordObject be a new BackgroundFetchRecord.  (Made at 2.5, with its
+        # promise and its request.)
+        # 2.3. Set recordObject's responseReady to a new promise.
         response_ready: Promise[Response] = Promise()
+        # 2.4. Let requestObject be a new Request over a copy of record's request, including
+        # its body, with a new Headers associated with its header list.
         request_object = Request.from_internal(record.request.copy())
+        # 2.5. Set recordObject's request to requestObject.
         record_object = BackgroundFetchRecord(request_object, response_ready)
-        # 2.6-2.8. Let stream be a new ReadableStream whose pull reads the stored bytes.
+        # 2.6. Let transmittedBytes be 0.  2.7. Let stream be a new ReadableStream.
+        # 2.8. Set up stream given a pull action: _stream_from_storage, which keeps
+        # transmittedBytes.
         url = record.request.url.href
         stream = _stream_from_storage(response_data, url)
         # 2.9. Run these steps in parallel:
@@ -68,47 +74,54 @@ def create_record_objects(
 async def _stream_from_storage(
     response_data: BackgroundFetchResponse, url: str
 ) -> AsyncIterator[bytes]:
-    """The pull action of step 2.7, as an async generator: each iteration is one pull."""
+    """#create-settled-fetches-algorithm, steps 2.6-2.8: the pull action of step 2.8, as an
+    async generator: each iteration is one pull."""
     # 2.6. Let transmittedBytes be 0.
     transmitted_bytes = 0
     while True:
-        # 1. Wait for the length of bytes to be greater than transmittedBytes, or the
-        # result not to be the empty string.
+        # 2.8.1. Wait for the length of responseData's bytes to be greater than
+        # transmittedBytes, or responseData's result not to be the empty string.
         def more_or_settled(n: int = transmitted_bytes) -> bool:
             return len(response_data.bytes) > n or response_data.result != ""
 
         await response_data.changed.wait_for(more_or_settled)
-        # 2. Let bytes be null.
+        # 2.8.2. Let bytes be null.
         data: bytes | None = None
-        # 3. If the length of bytes is greater than transmittedBytes and responseData may
-        # be exposed, then:
+        # 2.8.3. If the length of responseData's bytes is greater than transmittedBytes and
+        # responseData may be exposed, then:
         if len(response_data.bytes) > transmitted_bytes and response_data.exposed:
-            # 3.1. Set bytes to a user agent determined slice, from offset transmittedBytes.
+            # 2.8.3.1. Set bytes to a user agent determined slice of responseData's bytes,
+            # starting from an offset of transmittedBytes.
             data = response_data.bytes.read(transmitted_bytes, STREAM_SLICE)
-            # 3.2. Increment transmittedBytes by bytes' length.
+            # 2.8.3.2. Increment transmittedBytes by bytes' length.
             transmitted_bytes += len(data)
-        # 4. Queue a task (the reader's own task runs these steps):
-        # 4.1. If bytes is not null, enqueue it into stream.
+        # 2.8.4. Queue a task to run these steps (the reader's own task runs them):
+        # 2.8.4.1. If bytes is not null, then:  2.8.4.1.1. Let array be a new Uint8Array of
+        # bytes.  2.8.4.1.2. Enqueue array into stream.  (Yielding bytes enqueues them.)
         if data:
             yield data
-        # 4.2. If responseData may be exposed, its result is not the empty string, and
-        # transmittedBytes is the length of bytes, close stream.
+        # 2.8.4.2. If responseData may be exposed, responseData's result is not the empty
+        # string, and transmittedBytes is the length of responseData's bytes, then close
+        # stream.
         if (
             response_data.exposed
             and response_data.result != ""
             and transmitted_bytes == len(response_data.bytes)
         ):
             return
-        # 4.3. Otherwise, if responseData's result is "aborted", error stream with an AbortError.
+        # 2.8.4.3. Otherwise, if responseData's result is "aborted", then error stream with
+        # an AbortError.
         if response_data.result == "aborted":
             raise AbortError(
                 f"{url}: the background fetch was aborted before this response was stored"
             )
-        # 4.4. Otherwise, if responseData may not be exposed, error stream with a TypeError.
+        # 2.8.4.4. Otherwise, if responseData may not be exposed, then error stream with a
+        # TypeError.
         if not response_data.exposed:
             raise TypeError(
                 f"{url}: the response cannot be exposed (its result is {response_data.result!r})"
             )
+        # 2.8.4.5. Resolve promise.  (The next iteration is the next pull.)
 
 
 async def _resolve_response_ready(
@@ -118,28 +131,41 @@ async def _resolve_response_ready(
     realm: Environment,
     url: str,
 ) -> None:
-    # 1. Wait for responseData's response not to be null (or its result to be set: a record
-    # that never gets a response would otherwise wait for ever; SPEC-NOTES.md).
+    """#create-settled-fetches-algorithm, step 2.9 (run in parallel)."""
+    # 2.9.1. Wait for responseData's response not to be null (or its result to be set: a
+    # record that never gets a response would otherwise wait for ever; SPEC-NOTES.md).
     await response_data.changed.wait_for(
         lambda: response_data.response is not None or response_data.result != ""
     )
-    # 2. If responseData may be exposed, then:
+    # 2.9.2. If responseData may be exposed, then:  (Its response is then not null; checked
+    # for the type checker.)
     if response_data.exposed and response_data.response is not None:
-        # 2.1. Let response be a copy of responseData's response.
+        # 2.9.2.1. Let response be a copy of responseData's response.
         response = response_data.response.copy()
-        # 2.2. Delete `Content-Range` from response's header list.
+        # 2.9.2.2. Delete `Content-Range` from response's header list.
         response.header_list.delete("Content-Range")
-        # 2.3. Delete `Content-Length` from response's header list.
+        # 2.9.2.3. Delete `Content-Length` from response's header list.
         response.header_list.delete("Content-Length")
-        # 2.4-2.6. A new body with stream; queue a task to resolve responseReady with a new
-        # Response over response.
-        realm.event_loop.queue_task(lambda: response_ready.resolve(Response(response, stream)))
-    # 3. Otherwise, if the result is "aborted", reject responseReady with an AbortError.
+
+        # 2.9.2.4. Let body be a new body with stream set to stream.
+        # 2.9.2.5. Set response's body to body.  (The Response below pairs them.)
+        # 2.9.2.6. Queue a task in recordObject's relevant settings object's responsible
+        # event loop using the networking task source to run these steps:
+        def task() -> None:
+            # 2.9.2.6.1. Let responseObject be a new Response over response, with a new
+            # Headers associated with response's header list.
+            response_object = Response(response, stream)
+            # 2.9.2.6.2. Resolve recordObject's responseReady with responseObject.
+            response_ready.resolve(response_object)
+
+        realm.event_loop.queue_task(task)
+    # 2.9.3. Otherwise, if responseData's result is "aborted", then reject recordObject's
+    # responseReady with an AbortError.
     elif response_data.result == "aborted":
         response_ready.reject(
             AbortError(f"{url}: the background fetch was aborted before this record's response")
         )
-    # 4. Otherwise, reject responseReady with a TypeError.
+    # 2.9.4. Otherwise, reject recordObject's responseReady with a TypeError.
     else:
         response_ready.reject(
             TypeError(f"{url}: the response is not available (result {response_data.result!r})")
@@ -156,23 +182,27 @@ def request_matches_cached_item(
     ignore_vary: bool = False,
 ) -> bool:
     """Service Workers #request-matches-cached-item-algorithm"""
-    # 1. If ignoreMethod is false and request's method is not `GET`, return false.
+    # 1. If options["ignoreMethod"] is false and request's method is not `GET`, return false.
     if not ignore_method and request.method != "GET":
         return False
-    # 2. Let queryURL be requestQuery's url.  3. Let cachedURL be request's url.
+    # 2. Let queryURL be requestQuery's url.
     query_url = request_query.url
+    # 3. Let cachedURL be request's url.
     cached_url = request.url
-    # 4. If ignoreSearch is true, set both URLs' query to the empty string.
+    # 4. If options["ignoreSearch"] is true, then:
     if ignore_search:
-        query_url = query_url.with_search("")
+        # 4.1. Set cachedURL's query to the empty string.
         cached_url = cached_url.with_search("")
+        # 4.2. Set queryURL's query to the empty string.
+        query_url = query_url.with_search("")
     # 5. If queryURL does not equal cachedURL with exclude fragments set, return false.
     if query_url.without_fragment() != cached_url.without_fragment():
         return False
-    # 6. If response is null, ignoreVary is true, or response has no `Vary`, return true.
+    # 6. If response is null, options["ignoreVary"] is true, or response's header list does
+    # not contain `Vary`, then return true.
     if response is None or ignore_vary or not response.header_list.contains("Vary"):
         return True
-    # 7. Let fieldValues be the list of the elements of the `Vary` header's value.
+    # 7. Let fieldValues be the list of the field-values of the `Vary` header's value.
     field_values = [v.strip() for v in (response.header_list.get("Vary") or "").split(",")]
     # 8. For each fieldValue in fieldValues:
     for field_value in field_values:
