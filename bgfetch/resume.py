@@ -7,6 +7,12 @@ offline (until it is back; waiting spends nothing) and, for a body cut while onl
 for up to :data:`MAX_RESUMES` resumes of one record (Chromium's download layer allows
 15 byte-range resumes).  Past that, a cut is a failure.
 
+*Asking for the rest.*  A 206 that ends before the resource does leaves the
+record's result empty, so the current edition asks again for the rest, without
+bound.  bgfetch lets a partial response that stored nothing new spend one of the
+record's resumes, and fails a record whose partial responses hold more bytes than
+the resource's complete length (SPEC-NOTES.md).
+
 *A resume past the end.*  A body whose framing hides its length (chunked, or
 delimited by closing) and is cut right after its last byte looks like any cut; the
 resume asks for the bytes after the end, and the server answers 416 with
@@ -47,6 +53,22 @@ def temporarily_unavailable(network: Transport, record: Resumable, *, body_cut: 
 async def wait_until_available(network: Transport) -> None:
     """Wait until the resource is not temporarily unavailable."""
     await network.wait_until_online()
+
+
+def may_ask_for_the_rest(
+    record: Resumable, complete_length: int | None, range_start: int, stored: int
+) -> bool:
+    """After a 206 that ended normally without completing the resource: whether the
+    record may ask for the rest.  Not if more is stored than the complete length; a
+    response that stored nothing new spends a resume."""
+    if complete_length is not None and stored > complete_length:
+        return False
+    if stored > range_start:
+        return True
+    if record.resumes < MAX_RESUMES:
+        record.resumes += 1
+        return True
+    return False
 
 
 def stored_bytes_are_complete(range_start: int, response: InternalResponse) -> bool:

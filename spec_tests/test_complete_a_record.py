@@ -848,3 +848,71 @@ async def test_complete_a_record_offline_waits_do_not_spend_the_resume_budget(
     settled = await harness.wait_settled("flaky")
     assert (settled.type, settled.result) == ("backgroundfetchsuccess", "success")
     assert settled.outcomes["/flaky"].body == body
+
+
+class _PartialServer:
+    """Answers every request with the same 206, whatever range was asked for.  Past 100
+    requests it stops answering, so a runaway client fails the test instead of hanging it."""
+
+    def __init__(self, head: bytes, body: bytes) -> None:
+        self.answer = head + b"\r\n" + body
+        self.requests = 0
+
+    async def serve_stream(self, stream) -> None:
+        received = b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in received:
+                    data = await stream.receive_some()
+                    if not data:
+                        return
+                    received += data
+                received = received.split(b"\r\n\r\n", 1)[1]
+                self.requests += 1
+                if self.requests > 100:
+                    return
+                await stream.send_all(self.answer)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            return
+        finally:
+            await stream.aclose()
+
+
+async def test_complete_a_record_partial_responses_that_bring_nothing_end_in_fetch_error(
+    virtual_network,
+):
+    """Step 7.1.2 leaves the result empty when a 206 ends before the resource does, and
+    step 15 asks for the rest -- for ever, of a server whose 206 brings nothing new.
+    bgfetch (SPEC-NOTES.md) lets such a response spend a resume: past the budget the
+    record is a "fetch-error", in bounded (simulated and real) time."""
+    from bgfetch.resume import MAX_RESUMES
+
+    server = _PartialServer(
+        b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-4/5\r\nContent-Length: 0\r\n",
+        b"",
+    )
+    virtual_network.serve(ORIGIN, server)
+    async with bgfetch.open_user_agent(network=virtual_network) as ua:
+        harness = await Harness.open(ua)
+        await harness.fetch("empty-206", "/thing")
+        settled = await harness.wait_settled("empty-206")
+    assert (settled.type, settled.failure_reason) == ("backgroundfetchfail", "fetch-error")
+    assert server.requests == MAX_RESUMES + 1
+
+
+async def test_complete_a_record_partial_responses_past_the_complete_length_fail(
+    virtual_network,
+):
+    """A 206 whose bytes run past the complete length it announces can never satisfy
+    step 7.1.2: bgfetch ends the record as a "fetch-error" instead of asking again."""
+    server = _PartialServer(
+        b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/3\r\nContent-Length: 10\r\n",
+        b"0123456789",
+    )
+    virtual_network.serve(ORIGIN, server)
+    async with bgfetch.open_user_agent(network=virtual_network) as ua:
+        harness = await Harness.open(ua)
+        await harness.fetch("long-206", "/thing")
+        settled = await harness.wait_settled("long-206")
+    assert (settled.type, settled.failure_reason) == ("backgroundfetchfail", "fetch-error")
+    assert server.requests == 1

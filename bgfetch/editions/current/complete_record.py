@@ -27,6 +27,7 @@ from bgfetch.editions.current.partial import (
 from bgfetch.errors import NetworkError
 from bgfetch.fetch.response import strong_validator
 from bgfetch.resume import (
+    may_ask_for_the_rest,
     stored_bytes_are_complete,
     temporarily_unavailable,
     wait_until_available,
@@ -210,6 +211,13 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
                     # responseData's bytes, set responseData's result to "success".
                     if complete_length is not None and complete_length == len(response_data.bytes):
                         response_data.result = "success"
+                    # (Not in the spec: the record would otherwise ask for the rest for ever
+                    # of a server whose partial responses bring nothing new, or more bytes
+                    # than the resource has; SPEC-NOTES.md.)
+                    elif not may_ask_for_the_rest(
+                        record, complete_length, range_start, len(response_data.bytes)
+                    ):
+                        response_data.result = "fetch-error"
                 # 7.2. Otherwise, if response's status is not an ok status, set
                 # responseData's result to "bad-status".
                 elif not response.ok:
