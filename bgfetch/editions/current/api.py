@@ -25,13 +25,13 @@ from bgfetch.editions.current.perform import perform_a_background_fetch
 from bgfetch.editions.current.records import (
     BackgroundFetchRecord,
     create_record_objects,
-    request_matches_cached_item,
 )
 from bgfetch.errors import InvalidStateError, NotAllowedError, QuotaExceededError
 from bgfetch.fetch.csp import PolicyContainer
 from bgfetch.fetch.request import Request, RequestInfo
 from bgfetch.infra import EventTarget, ParallelQueue, Promise
 from bgfetch.store.base import StorageFull
+from bgfetch.sw.cache import request_matches_cached_item
 from bgfetch.sw.environment import Environment
 from bgfetch.sw.events import Event, ExtendableEvent
 from bgfetch.sw.registration import ServiceWorkerRegistration

@@ -22,8 +22,9 @@ from collections.abc import AsyncIterator
 from bgfetch.editions.draft_2017.concepts import BackgroundFetchRecord
 from bgfetch.errors import AbortError
 from bgfetch.fetch.request import InternalRequest, Request, RequestInfo
-from bgfetch.fetch.response import InternalResponse, Response
+from bgfetch.fetch.response import Response
 from bgfetch.infra import Promise
+from bgfetch.sw.cache import request_matches_cached_item
 from bgfetch.sw.environment import Environment
 
 STREAM_SLICE = 64 * 1024  # the "user agent determined slice" a pull reads from storage
@@ -275,29 +276,3 @@ def create_settled_fetches(
         settled_fetches.append(BackgroundFetchSettledFetch(request_object, response_object))
     # 3. Return settledFetches.
     return settled_fetches
-
-
-def request_matches_cached_item(
-    request_query: InternalRequest,
-    request: InternalRequest,
-    response: InternalResponse | None,
-) -> bool:
-    """Service Workers #request-matches-cached-item-algorithm (no query options)."""
-    # 1. If request's method is not `GET`, return false.
-    if request.method != "GET":
-        return False
-    # 2-5. If requestQuery's url does not equal request's url, excluding fragments, false.
-    if request_query.url.without_fragment() != request.url.without_fragment():
-        return False
-    # 6. If response is null, or response has no `Vary`, return true.
-    if response is None or not response.header_list.contains("Vary"):
-        return True
-    # 7-8. For each field value of `Vary`: "*", or a differing request header, is false.
-    field_values = [v.strip() for v in (response.header_list.get("Vary") or "").split(",")]
-    for field_value in field_values:
-        if field_value == "*" or request.header_list.get(
-            field_value
-        ) != request_query.header_list.get(field_value):
-            return False
-    # 9. Return true.
-    return True
