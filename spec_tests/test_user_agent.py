@@ -153,3 +153,12 @@ async def test_a_closed_window_gets_no_more_tasks_and_its_fetch_goes_on(virtual_
             await done.wait()
         assert len(heard) == count and -1 not in heard
         assert ua.ui.find("a").downloaded == 1000
+
+
+@pytest.mark.parametrize("bgfetch_edition", ["current", "2017-10-12"])
+async def test_the_user_agent_fixture_runs_the_edition_asked_for(user_agent, bgfetch_edition):
+    assert user_agent.edition.NAME == bgfetch_edition
+
+
+async def test_the_user_agent_fixture_runs_the_current_edition_by_default(user_agent):
+    assert user_agent.edition.NAME == "current"

@@ -68,13 +68,22 @@ def origin_server(virtual_network: VirtualNetwork) -> OriginServer:
 
 
 @pytest.fixture
-async def user_agent(virtual_network: VirtualNetwork) -> AsyncIterator[UserAgent]:
-    """A user agent (current edition) on the virtual network.
+def bgfetch_edition() -> str:
+    """The spec edition ``user_agent`` runs: "current".  Override this fixture, or
+    parametrize it: ``@pytest.mark.parametrize("bgfetch_edition", ["current", "2017-10-12"])``."""
+    return "current"
+
+
+@pytest.fixture
+async def user_agent(
+    virtual_network: VirtualNetwork, bgfetch_edition: str
+) -> AsyncIterator[UserAgent]:
+    """A user agent of ``bgfetch_edition`` (the current spec by default) on the virtual network.
 
     The test fails if a service-worker handler raised: an exception in a handler
     is a bug in the worker under test, and would otherwise pass unseen.
     """
-    async with open_user_agent(network=virtual_network) as ua:
+    async with open_user_agent(network=virtual_network, edition=bgfetch_edition) as ua:
         yield ua
         errors = list(ua.handler_errors)
     if errors:
