@@ -23,6 +23,7 @@ each is given one meaning in this module and nowhere else:
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
@@ -93,6 +94,11 @@ class Condition:
         """Say that state some waiter may read has changed."""
         self._changed.set()
         self._changed = trio.Event()
+
+    async def wait(self, deadline: float = math.inf) -> None:
+        """Sleep until notified or until *deadline* (trio time); callers re-check."""
+        with trio.move_on_at(deadline):
+            await self._changed.wait()
 
     async def wait_for(self, predicate: Callable[[], bool]) -> None:
         while not predicate():

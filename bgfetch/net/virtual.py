@@ -45,6 +45,7 @@ import attrs
 import trio
 
 from bgfetch.errors import NetworkError
+from bgfetch.infra import Condition
 from bgfetch.net.base import OnlineSwitch
 from bgfetch.url import Origin, parse_url
 
@@ -106,29 +107,13 @@ class _Pipe:
         return total
 
 
-class _Wakeup:
-    """Wakes every task waiting on a connection when any of its state changes."""
-
-    def __init__(self) -> None:
-        self._event = trio.Event()
-
-    def notify(self) -> None:
-        self._event.set()
-        self._event = trio.Event()
-
-    async def wait(self, deadline: float = math.inf) -> None:
-        """Sleep until notified or until *deadline*; callers re-check their condition."""
-        with trio.move_on_at(deadline):
-            await self._event.wait()
-
-
 class _Connection:
     """Both directions of one virtual connection, and whether the network broke it."""
 
     def __init__(self, network: VirtualNetwork, origin: Origin, host: _Host) -> None:
         self.network = network
         self.broken = False
-        self.wakeup = _Wakeup()
+        self.wakeup = Condition()
         to_server, to_client = _Pipe(), _Pipe()
         self.client_end = VirtualStream(self, incoming=to_client, outgoing=to_server, link=host.up)
         self.server_end = VirtualStream(
