@@ -17,6 +17,7 @@ from typing import Any
 import trio
 
 from bgfetch.errors import InvalidStateError
+from bgfetch.infra import Condition
 
 
 class Event:
@@ -38,7 +39,7 @@ class ExtendableEvent(Event):
         self.dispatching = False
         self.pending_promises = 0
         self._nursery: trio.Nursery | None = None
-        self._changed = trio.Event()
+        self._changed = Condition()
         self.errors: list[BaseException] = []
 
     @property
@@ -66,10 +67,8 @@ class ExtendableEvent(Event):
             self._notify()
 
     def _notify(self) -> None:
-        self._changed.set()
-        self._changed = trio.Event()
+        self._changed.notify()
 
     async def wait_inactive(self) -> None:
         """Wait until this event is not active."""
-        while self.active:
-            await self._changed.wait()
+        await self._changed.wait_for(lambda: not self.active)
