@@ -14,7 +14,7 @@ import trio
 from api_support import concept, eventually  # noqa: F401 (re-exported for the tests)
 
 import bgfetch
-from bgfetch.editions.current.api import BackgroundFetchEvent, BackgroundFetchRegistration
+from bgfetch.editions.current import BackgroundFetchEvent, BackgroundFetchRegistration
 from bgfetch.editions.current.concepts import registration_extension
 from bgfetch.infra import ParallelQueue
 from bgfetch.observe import Step

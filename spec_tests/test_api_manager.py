@@ -20,7 +20,7 @@ from api_support import (
 )
 
 import bgfetch
-from bgfetch.editions.current.api import BackgroundFetchRegistration
+from bgfetch.editions.current import BackgroundFetchRegistration
 from bgfetch.editions.current.concepts import registration_extension
 
 MAX_SAFE_INTEGER = 9007199254740991

@@ -19,7 +19,7 @@ from algorithm_support import (
 
 import bgfetch
 import bgfetch.testing
-from bgfetch.editions.current.api import BackgroundFetchEvent, BackgroundFetchUpdateUIEvent
+from bgfetch.editions.current import BackgroundFetchEvent, BackgroundFetchUpdateUIEvent
 from bgfetch.editions.current.concepts import (
     BackgroundFetch,
     contains_background_fetch,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import trio
 
 import bgfetch
-from bgfetch.editions.draft_2017.report_progress import (
+from bgfetch.editions.draft_2017.instances import (
     ANCHOR,
     report_progress_for_background_fetch,
 )

@@ -1,33 +1,61 @@
 """The current edition: the WICG Background Fetch spec today (index.bs at a1f0bc2).
 
-One module per spec section:
+One module per spec section; the 2017-10-12 edition has the same modules (but
+automation.py), each holding its counterpart, so ``make diff`` is the spec change:
 
 ======================  ===================================================
-concepts.py             #infrastructure (background fetch, record, response)
+concepts.py             #infrastructure (registration extensions, background
+                        fetch, record, response; contains background fetch)
 display.py              #background-fetch-display-algorithm
-perform.py              #perform-a-background-fetch-algorithm
-complete_record.py      #complete-a-record-algorithm
+perform.py              #perform-a-background-fetch-algorithm,
+                        #complete-a-record-algorithm
 instances.py            #update-background-fetch-instance-algorithm,
                         #fire-a-background-fetch-click-event-algorithm,
                         #get-a-backgroundfetchregistration-instance-algorithm
 partial.py              #validate-partial-response-algorithm,
                         #extract-content-range-values-algorithm
-records.py              #create-settled-fetches-algorithm
-api.py                  #api (manager, registration, events)
+records.py              #create-settled-fetches-algorithm,
+                        #background-fetch-record-interface
+manager.py              #background-fetch-manager
+registration.py         #background-fetch-registration
+events.py               #background-fetch-event, #background-fetch-update-ui-event
 automation.py           #automation-click (WebDriver extension command)
 ======================  ===================================================
+
+What changed from the previous edition (2017-10-12, 86ad501)
+-----------------------------------------------------------
+* "Attempt a background fetch" became "perform a background fetch", which runs
+  "complete a record" for each record (perform.py).  A record's response data
+  now has a result ("success", "bad-status", "fetch-error", "aborted",
+  "quota-exceeded", "download-total-exceeded", "redundant"), and a background
+  fetch has a result and a failure reason, which BackgroundFetchRegistration
+  exposes with ``records_available``.
+* Downloads resume: a cut GET is fetched again with a range header, validated
+  by "validate a partial response" (partial.py); the draft said "TODO: Resume
+  download somehow".  A background fetch can be paused, and ``downloadTotal``
+  is enforced ("download-total-exceeded").
+* "Report progress" became "update background fetch instances", run on the
+  background fetch's update handling queue (instances.py); progress events now
+  also carry ``uploaded``, ``result`` and ``failureReason``.
+* The events: ``backgroundfetched`` became ``backgroundfetchsuccess``;
+  BackgroundFetchSettledEvent and its ``fetches`` are gone: every event has a
+  ``registration``, whose ``match()``/``matchAll()`` give BackgroundFetchRecord
+  objects with ``responseReady`` (records.py, registration.py, events.py);
+  ``updateUI()`` takes ``{title, icons}``.  ``backgroundfetchclick`` is a
+  BackgroundFetchEvent fired by "fire a background fetch click event".
+* ``fetch()`` asks for the "background-fetch" permission, reads request
+  bodies (streams allowed), and displays the background fetch (display.py);
+  the WebDriver "background fetch click" command is new (automation.py).
 """
 
 from __future__ import annotations
 
-from bgfetch.editions.current.api import (
-    BackgroundFetchEvent,
-    BackgroundFetchManager,
-    BackgroundFetchRegistration,
-    BackgroundFetchUpdateUIEvent,
-)
-from bgfetch.editions.current.records import BackgroundFetchRecord
 from bgfetch.sw.registration import ServiceWorkerRegistration
+
+from .events import BackgroundFetchEvent, BackgroundFetchUpdateUIEvent
+from .manager import BackgroundFetchManager
+from .records import BackgroundFetchRecord
+from .registration import BackgroundFetchRegistration
 
 NAME = "current"
 EVENTS = (

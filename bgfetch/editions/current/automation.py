@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import attrs
 
-from bgfetch.editions.current.concepts import BackgroundFetch
-from bgfetch.editions.current.instances import fire_a_background_fetch_click_event
 from bgfetch.sw.environment import Window
+
+from .concepts import BackgroundFetch
+from .instances import fire_a_background_fetch_click_event
 
 ANCHOR = "#automation-click"
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bgfetch.editions.current.concepts import BackgroundFetch
-from bgfetch.editions.current.instances import fire_a_background_fetch_click_event
 from bgfetch.errors import InvalidStateError
 from bgfetch.sw.environment import Environment
+
+from .concepts import BackgroundFetch
+from .instances import fire_a_background_fetch_click_event
 
 ANCHOR = "#background-fetch-display-algorithm"
 

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bgfetch.editions.current.concepts import BackgroundFetch
 from bgfetch.sw.environment import Environment
 from bgfetch.sw.events import Event
-from bgfetch.sw.registration import ServiceWorkerRegistration, fire_functional_event
+from bgfetch.sw.registration import (
+    ServiceWorkerRegistration,
+    fire_functional_event,
+    registration_object,
+)
+
+from .concepts import BackgroundFetch
+from .events import BackgroundFetchEvent
+from .registration import BackgroundFetchRegistration
 
 if TYPE_CHECKING:
-    from bgfetch.editions.current.api import BackgroundFetchManager, BackgroundFetchRegistration
+    from .manager import BackgroundFetchManager
 
 
 def update_background_fetch_instances(bg_fetch: BackgroundFetch) -> None:
@@ -82,8 +89,6 @@ def update_background_fetch_instances(bg_fetch: BackgroundFetch) -> None:
 
 def fire_a_background_fetch_click_event(bg_fetch: BackgroundFetch) -> None:
     """#fire-a-background-fetch-click-event-algorithm"""
-    from bgfetch.editions.current.api import BackgroundFetchEvent
-
     # Fire a functional event named "backgroundfetchclick" using BackgroundFetchEvent on
     # bgFetch's service worker registration with registration: the result of getting a
     # BackgroundFetchRegistration instance for bgFetch in the event object's relevant Realm.
@@ -101,8 +106,6 @@ def get_a_background_fetch_registration_instance(
     bg_fetch: BackgroundFetch, realm: Environment
 ) -> BackgroundFetchRegistration:
     """#get-a-backgroundfetchregistration-instance-algorithm"""
-    from bgfetch.editions.current.api import BackgroundFetchRegistration
-
     # 1. Let instancesMap be the BackgroundFetchRegistration instances of the only
     # instance of BackgroundFetchManager within this realm.
     instances_map = _manager_in(bg_fetch, realm).instances
@@ -126,8 +129,6 @@ def existing_instance(
 
 
 def _manager_in(bg_fetch: BackgroundFetch, realm: Environment) -> BackgroundFetchManager:
-    from bgfetch.sw.registration import registration_object
-
     registration: ServiceWorkerRegistration = registration_object(
         bg_fetch.service_worker_registration, realm
     )

@@ -1,25 +1,52 @@
-"""Perform a background fetch (#perform-a-background-fetch-algorithm)."""
+"""Perform a background fetch (#perform-a-background-fetch-algorithm) and complete a
+record (#complete-a-record-algorithm), which it runs for each record.
+
+Where the spec calls "complete a record" again (its last step), the steps run
+again in a loop, without growing the stack.
+
+"Temporarily unavailable" is the user agent's belief, and so is what a 416 to a
+resume means: both are :mod:`bgfetch.resume`, shared with the 2017-10-12 edition.
+Past the resume budget, a cut is a "fetch-error".
+"""
 
 from __future__ import annotations
 
+import math
+
 import trio
 
-from bgfetch.editions.current.complete_record import complete_a_record
-from bgfetch.editions.current.concepts import (
-    BackgroundFetch,
-    BackgroundFetchRecord,
-    contains_background_fetch,
-    registration_extension,
-)
-from bgfetch.editions.current.instances import (
-    get_a_background_fetch_registration_instance,
-    update_background_fetch_instances,
-)
+from bgfetch.errors import NetworkError
+from bgfetch.fetch.response import strong_validator
 from bgfetch.infra import Condition
+from bgfetch.resume import (
+    may_ask_for_the_rest,
+    stored_bytes_are_complete,
+    temporarily_unavailable,
+    wait_until_available,
+)
+from bgfetch.store.base import StorageFull
 from bgfetch.sw.events import ExtendableEvent
 from bgfetch.sw.registration import ServiceWorkerGlobalScope, fire_functional_event
 
+from .concepts import (
+    BackgroundFetch,
+    BackgroundFetchRecord,
+    BackgroundFetchResponse,
+    contains_background_fetch,
+    registration_extension,
+)
+from .events import BackgroundFetchEvent, BackgroundFetchUpdateUIEvent
+from .instances import (
+    get_a_background_fetch_registration_instance,
+    update_background_fetch_instances,
+)
+from .partial import (
+    extract_content_range_values,
+    validate_a_partial_response,
+)
+
 ANCHOR = "#perform-a-background-fetch-algorithm"
+COMPLETE_A_RECORD = "#complete-a-record-algorithm"
 
 
 async def perform_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
@@ -28,8 +55,6 @@ async def perform_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
     Runs as a task of the user agent; the records run in this background fetch's
     own nursery, which closes only when every record has stopped.
     """
-    from bgfetch.editions.current.api import BackgroundFetchEvent, BackgroundFetchUpdateUIEvent
-
     ua = bg_fetch.service_worker_registration.user_agent
     # 1. Let swRegistration be bgFetch's service worker registration.
     sw_registration = bg_fetch.service_worker_registration
@@ -174,6 +199,282 @@ async def perform_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
             settle_background_fetch
         )
     records_stopped.set()
+
+
+async def complete_a_record(bg_fetch: BackgroundFetch, record: BackgroundFetchRecord) -> None:
+    """#complete-a-record-algorithm"""
+    # The last step calls this algorithm again while the result is empty: a loop here.
+    while not await _complete_a_record_once(bg_fetch, record):
+        pass
+
+
+async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundFetchRecord) -> bool:
+    """Steps 1-15 of #complete-a-record-algorithm; False where step 15 calls it again."""
+    ua = bg_fetch.service_worker_registration.user_agent
+    network = ua.network
+    origin = bg_fetch.service_worker_registration.origin
+    step = ua.observers.step
+    # 1. Let responseData be record's response data.
+    response_data = record.response_data
+    # 2. Let downloadTotal be bgFetch's download total if it is not 0, otherwise infinity.
+    download_total = bg_fetch.download_total if bg_fetch.download_total != 0 else math.inf
+    # 3. Wait for bgFetch's paused flag to be unset.  (Or the abort all flag to be set:
+    # a paused fetch can be aborted; see SPEC-NOTES.md.)
+    await bg_fetch.changed.wait_for(lambda: not bg_fetch.paused or bg_fetch.abort_all)
+    # 4. Let request be a copy of record's request.
+    request = record.request.copy()
+    # 5. Set request's keepalive to true.
+    request.keepalive = True
+    # 6. Set request's service-workers mode to "none".
+    request.service_workers_mode = "none"
+    # 7. Let rangeStart be the length of responseData's bytes.
+    range_start = len(response_data.bytes)
+    # 8. If rangeStart is not 0, then add a range header to request with rangeStart.
+    # (Not in the spec: with the stored response's validator, sent as `If-Range`, so a
+    # changed resource comes back whole instead of spliced; SPEC-NOTES.md.)
+    if range_start != 0:
+        request.add_range_header(range_start, if_range=strong_validator(response_data.response))
+    # 9. Let fetchAttemptComplete be false.
+    fetch_attempt_complete = False
+    # 10. Let lastTransmittedSize be 0.
+    last_transmitted_size = 0
+
+    # 11. Fetch request.  (The fetch runs in step 13, under its "abort when".)
+    async def fetch() -> None:
+        nonlocal response_data, fetch_attempt_complete, last_transmitted_size
+
+        # To process request body for request:
+        def process_request_body() -> None:
+            nonlocal last_transmitted_size
+            assert request.body is not None
+            # 1. Let transmittedSize be request's body's transmitted bytes.
+            transmitted_size = request.body.transmitted_bytes
+            # 2. Increment bgFetch's uploaded by transmittedSize minus lastTransmittedSize.
+            bg_fetch.uploaded += transmitted_size - last_transmitted_size
+            # 3. Set lastTransmittedSize to transmittedSize.
+            last_transmitted_size = transmitted_size
+            # 4. Update background fetch instances for bgFetch.
+            update_background_fetch_instances(bg_fetch)
+
+        step(
+            COMPLETE_A_RECORD,
+            "11",
+            "fetch started",
+            id=bg_fetch.id,
+            url=request.url.href,
+            range_start=range_start,
+        )
+        async with ua.fetcher.fetch(request, process_request_body=process_request_body) as (
+            fetched
+        ):
+            # To process response for response:
+            response = fetched.response
+            step(
+                COMPLETE_A_RECORD,
+                "11",
+                "response",
+                id=bg_fetch.id,
+                url=request.url.href,
+                status=response.status,
+                error=response.error,
+            )
+            # 1. If response is a network error, then:
+            if response.is_network_error:
+                # 1.1. If the resource is temporarily unavailable and request's method is
+                # `GET`, wait until it is not, then set fetchAttemptComplete to true.
+                if (
+                    temporarily_unavailable(network, record, body_cut=False)
+                    and request.method == "GET"
+                ):
+                    await wait_until_available(network)
+                    fetch_attempt_complete = True
+                    return
+                # 1.2. "aborted" for an aborted network error, otherwise "fetch-error".
+                response_data.result = "aborted" if response.aborted else "fetch-error"
+                # 1.3. Set fetchAttemptComplete to true, and abort these steps.
+                fetch_attempt_complete = True
+                return
+            # (Not in the spec: a 416 saying the resource is exactly the rangeStart bytes
+            # already stored -- a cut after the last byte of a chunked body -- completes
+            # the record instead of restarting it; SPEC-NOTES.md.)
+            if stored_bytes_are_complete(range_start, response):
+                response_data.result = "success"
+                fetch_attempt_complete = True
+                return
+            # 2. If response's status is 206, then:
+            if response.status == 206:
+                # 2.1. If validate a partial response for rangeStart, response, and
+                # responseData's response returns invalid, then:
+                if not validate_a_partial_response(range_start, response, response_data.response):
+                    # 2.1.1. Set responseData's result to "fetch-error".
+                    response_data.result = "fetch-error"
+                    # 2.1.2. Set fetchAttemptComplete to true.
+                    fetch_attempt_complete = True
+                    # 2.1.3. Terminate the ongoing fetch, and abort these steps.  (Leaving
+                    # the fetch's context terminates it.)
+                    return
+            # 3. Otherwise (only where bytes were stored: SPEC-NOTES.md):
+            elif range_start != 0:
+                # 3.1. Set responseData's result to "redundant".
+                response_data.result = "redundant"
+                # (Redundant bytes are never exposed again: give their space back to the
+                # origin's quota, or the restart would be charged for them twice.)
+                response_data.bytes.discard()
+                # 3.2. Set responseData to a new background fetch response.
+                response_data = BackgroundFetchResponse(ua.store.new_bytes(origin))
+                # 3.3. Set record's response data to responseData.
+                record.response_data = response_data
+                # 3.4. Update background fetch instances for bgFetch.
+                update_background_fetch_instances(bg_fetch)
+            # 4. If rangeStart is 0 or response's status is not 206, then set
+            # responseData's response to a copy of response except for its body.
+            if range_start == 0 or response.status != 206:
+                response_data.response = response.copy()
+            # 5. Let stream be the response body's stream.
+            stream = fetched.body
+            assert stream is not None
+            try:
+                # 6. Whenever one or more bytes are transmitted from stream:
+                async for data in stream:
+                    # 6.1. If the stored body bytes total plus the size of bytes is
+                    # greater than downloadTotal, then:
+                    if bg_fetch.stored_body_bytes_total() + len(data) > download_total:
+                        # 6.1.1. Cancel stream.  (Leaving the fetch's context cancels it.)
+                        # 6.1.2. Set responseData's result to "download-total-exceeded",
+                        # fetchAttemptComplete to true, and abort these steps.
+                        response_data.result = "download-total-exceeded"
+                        fetch_attempt_complete = True
+                        return
+                    # 6.2. Append bytes to responseData's bytes.
+                    try:
+                        response_data.append(data)
+                    except StorageFull as full:
+                        # 6.3. If the previous step fails due to exceeding a quota limit, set
+                        # responseData's result to "quota-exceeded", fetchAttemptComplete to
+                        # true, and abort these steps.
+                        step(
+                            COMPLETE_A_RECORD,
+                            "11",
+                            "quota exceeded",
+                            id=bg_fetch.id,
+                            reason=str(full),
+                        )
+                        response_data.result = "quota-exceeded"
+                        fetch_attempt_complete = True
+                        return
+                    # 6.4. Update background fetch instances for bgFetch.
+                    update_background_fetch_instances(bg_fetch)
+            except NetworkError as error:
+                stream_error: NetworkError | None = error
+            else:
+                stream_error = None
+            # 7. If at any point the bytes transmission for stream is done normally, then:
+            if stream_error is None:
+                # 7.1. If response's status is 206, then:
+                if response.status == 206:
+                    # 7.1.1. Let firstBytePos, lastBytePos, and completeLength be the result of
+                    # extracting content-range values from response.
+                    values = extract_content_range_values(response)
+                    assert values is not None  # validated in step 2
+                    complete_length = values[2]
+                    # 7.1.2. If completeLength is not null, and equal to the length of
+                    # responseData's bytes, set responseData's result to "success".
+                    if complete_length is not None and complete_length == len(response_data.bytes):
+                        response_data.result = "success"
+                    # (Not in the spec: the record would otherwise ask for the rest for ever
+                    # of a server whose partial responses bring nothing new, or more bytes
+                    # than the resource has; SPEC-NOTES.md.)
+                    elif not may_ask_for_the_rest(
+                        record, complete_length, range_start, len(response_data.bytes)
+                    ):
+                        response_data.result = "fetch-error"
+                # 7.2. Otherwise, if response's status is not an ok status, set
+                # responseData's result to "bad-status".
+                elif not response.ok:
+                    response_data.result = "bad-status"
+                # 7.3. Otherwise, set responseData's result to "success".
+                else:
+                    response_data.result = "success"
+                # 7.4. Set fetchAttemptComplete to true.
+                fetch_attempt_complete = True
+                return
+            # 8. If at any point stream becomes errored, then:
+            step(
+                COMPLETE_A_RECORD,
+                "11",
+                "body stream errored",
+                id=bg_fetch.id,
+                url=request.url.href,
+                stored=len(response_data.bytes),
+                error=str(stream_error),
+            )
+            # 8.1. If the resource is temporarily unavailable and request's method is `GET`,
+            # then wait until the resource is not temporarily unavailable, then set
+            # fetchAttemptComplete to true.
+            if temporarily_unavailable(network, record, body_cut=True) and request.method == "GET":
+                await wait_until_available(network)
+                fetch_attempt_complete = True
+            # 8.2. Otherwise, set responseData's result to "fetch-error" and
+            # fetchAttemptComplete to true.
+            else:
+                response_data.result = "fetch-error"
+                fetch_attempt_complete = True
+
+    # 12. Let result be the empty string.
+    result = ""
+    # 13. Run these steps, but abort when bgFetch's paused flag or abort all flag is set:
+    aborted = False
+    async with trio.open_nursery() as attempt:
+
+        async def run_fetch() -> None:
+            # 13.1. Wait for fetchAttemptComplete to be true.
+            await fetch()
+            assert fetch_attempt_complete
+            attempt.cancel_scope.cancel()  # stop watching the flags
+
+        async def abort_when() -> None:
+            nonlocal aborted
+            await bg_fetch.changed.wait_for(lambda: bg_fetch.paused or bg_fetch.abort_all)
+            aborted = True
+            attempt.cancel_scope.cancel()  # step 14.4 below: terminate the ongoing fetch
+
+        attempt.start_soon(run_fetch)
+        attempt.start_soon(abort_when)
+    if not aborted:
+        # 13.2. Set result to responseData's result.
+        result = response_data.result
+    # 14. If aborted, then:
+    else:
+        # 14.1. If bgFetch's paused flag is set, then assert request's method is `GET`.
+        # (Not when the abort all flag is set too: a "prompt" permission pauses a fetch of
+        # any method (display), and refusing it sets the abort all flag.)
+        if bg_fetch.paused and not bg_fetch.abort_all:
+            assert request.method == "GET", "only a fetch of GET requests can be paused"
+        # 14.2. If bgFetch's abort all flag is set, set responseData's result to "aborted".
+        if bg_fetch.abort_all:
+            response_data.result = "aborted"
+        # 14.3. Set result to responseData's result.
+        result = response_data.result
+        # 14.4. Terminate the ongoing fetch.  (abort_when cancelled it.)
+        step(
+            COMPLETE_A_RECORD,
+            "14",
+            "aborted" if bg_fetch.abort_all else "paused",
+            id=bg_fetch.id,
+            url=request.url.href,
+        )
+    # 15. If result is the empty string, then complete a record for bgFetch and record.
+    if result == "":
+        return False
+    step(
+        COMPLETE_A_RECORD,
+        "15",
+        "record settled",
+        id=bg_fetch.id,
+        url=request.url.href,
+        result=result,
+    )
+    return True
 
 
 def release_storage(bg_fetch: BackgroundFetch) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from bgfetch.editions.current import concepts
-from bgfetch.editions.current.concepts import BackgroundFetchResponse
 from bgfetch.errors import AbortError
 from bgfetch.fetch.request import Request
 from bgfetch.fetch.response import Response
 from bgfetch.infra import Promise
 from bgfetch.sw.environment import Environment
+
+from . import concepts
+from .concepts import BackgroundFetchResponse
 
 STREAM_SLICE = 64 * 1024  # the "user agent determined slice" a pull reads from storage
 

@@ -1,18 +1,21 @@
 """The 2017-10-12 edition: the WICG Background Fetch draft at 86ad501 (2017-10-12).
 
-One module per spec section:
+One module per spec section, named as its counterpart in the current edition:
 
 ======================  ===================================================
 concepts.py             #infrastructure (registration extensions, background
                         fetch, background fetch record)
-attempt.py              #attempt-a-background-fetch-algorithm
-report_progress.py      #report-progress-for-background-fetch-algorithm
-instances.py            #get-a-backgroundfetchregistration-instance-algorithm
-api.py                  #api (manager, registration, events)
-fetches.py              activeFetches and BackgroundFetchSettledFetches (TODO
-                        in the draft: filled from 4e709be and 0a1eaad)
+display.py              #privacy-and-bandwidth-use (the UI: abort, click)
+perform.py              #attempt-a-background-fetch-algorithm
+instances.py            #report-progress-for-background-fetch-algorithm,
+                        #get-a-backgroundfetchregistration-instance-algorithm
 partial.py              range resume (TODO in the draft: filled from 0a1eaad)
-privacy.py              #privacy-and-bandwidth-use (the UI: abort, click)
+records.py              activeFetches and BackgroundFetchSettledFetches (TODO
+                        in the draft: filled from 4e709be and 0a1eaad)
+manager.py              #background-fetch-manager
+registration.py         #background-fetch-registration
+events.py               #background-fetch-event, #background-fetch-settled-event,
+                        #background-fetch-update-event, #background-fetch-click-event
 ======================  ===================================================
 
 Where the draft says TODO, the nearest later revision that settles it decides;
@@ -22,21 +25,22 @@ SPEC-NOTES.md under "2017-10-12 edition".
 
 from __future__ import annotations
 
-from bgfetch.editions.draft_2017.api import (
+from bgfetch.sw.registration import ServiceWorkerRegistration
+
+from .events import (
     BackgroundFetchClickEvent,
     BackgroundFetchEvent,
-    BackgroundFetchManager,
-    BackgroundFetchRegistration,
     BackgroundFetchSettledEvent,
     BackgroundFetchUpdateEvent,
 )
-from bgfetch.editions.draft_2017.fetches import (
+from .manager import BackgroundFetchManager
+from .records import (
     BackgroundFetchActiveFetch,
     BackgroundFetchActiveFetches,
     BackgroundFetchSettledFetch,
     BackgroundFetchSettledFetches,
 )
-from bgfetch.sw.registration import ServiceWorkerRegistration
+from .registration import BackgroundFetchRegistration
 
 NAME = "2017-10-12"
 EVENTS = (

@@ -1,15 +1,79 @@
-"""Get a BackgroundFetchRegistration instance
+"""Report progress for background fetch (#report-progress-for-background-fetch-algorithm);
+get a BackgroundFetchRegistration instance
 (#get-a-backgroundfetchregistration-instance-algorithm)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bgfetch.editions.draft_2017.concepts import BackgroundFetch
 from bgfetch.sw.environment import Environment
+from bgfetch.sw.events import Event
+from bgfetch.sw.registration import registration_object
+
+from .concepts import BackgroundFetch
+from .registration import BackgroundFetchRegistration
 
 if TYPE_CHECKING:
-    from bgfetch.editions.draft_2017.api import BackgroundFetchManager, BackgroundFetchRegistration
+    from .manager import BackgroundFetchManager
+
+ANCHOR = "#report-progress-for-background-fetch-algorithm"
+
+
+def report_progress_for_background_fetch(bg_fetch: BackgroundFetch) -> None:
+    """#report-progress-for-background-fetch-algorithm
+
+    The ``uploaded`` parts are filled from 3abbda2 (the draft's ``uploaded`` getter
+    returns "TODO"): SPEC-NOTES.md, "2017-10-12 edition".
+    """
+    registration = bg_fetch.service_worker_registration
+    ua = registration.user_agent
+
+    # Enqueue the following steps to bgFetch's progress handling queue:
+    def steps() -> None:
+        # 1. Let downloaded be 0.
+        downloaded = 0
+        # 2. For each record in bgFetch's records, increment downloaded by the number of
+        # bytes in response body.
+        for record in bg_fetch.records:
+            downloaded += len(record.response_body)
+        # (filled: 3abbda2) Let uploaded be bgFetch's uploaded.
+        uploaded = bg_fetch.uploaded
+        # 3. If downloaded is equal to bgFetch's last reported download (filled: and
+        # uploaded to its last reported upload), then abort these steps.
+        if (
+            downloaded == bg_fetch.last_reported_download
+            and uploaded == bg_fetch.last_reported_upload
+        ):
+            return
+        # 4. Set bgFetch's last reported download to downloaded (filled: and last
+        # reported upload to uploaded).
+        bg_fetch.last_reported_download = downloaded
+        bg_fetch.last_reported_upload = uploaded
+        ua.observers.step(
+            ANCHOR, "4", "progress", id=bg_fetch.id, downloaded=downloaded, uploaded=uploaded
+        )
+        # 5. For each environment settings object env whose origin is equal to bgFetch's
+        # service worker registration's scope URL's origin, queue a task on env's
+        # responsible event loop using the networking task source to run these steps:
+        for env in ua.environments:
+            if env.origin != registration.origin:
+                continue
+
+            def task(env: Environment = env) -> None:
+                # 5.1. Let bgFetchRegistration be the instance of BackgroundFetchRegistration
+                # within this environment whose background fetch is bgFetch, or null.
+                bg_fetch_registration = existing_instance(bg_fetch, env)
+                # 5.2. If bgFetchRegistration is not null, then:
+                if bg_fetch_registration is not None:
+                    # 5.2.1. Set downloaded to downloaded (filled: and uploaded to uploaded).
+                    bg_fetch_registration._downloaded = downloaded
+                    bg_fetch_registration._uploaded = uploaded
+                    # 5.2.2. Fire an event named "progress" at bgFetchRegistration.
+                    bg_fetch_registration.dispatch_event(Event("progress"), env)
+
+            env.event_loop.queue_task(task)
+
+    bg_fetch.progress_handling_queue.enqueue(steps)
 
 
 def get_a_background_fetch_registration_instance(
@@ -22,8 +86,6 @@ def get_a_background_fetch_registration_instance(
     *instances_map* is a BackgroundFetchManager's BackgroundFetchRegistration instances;
     *realm* is that manager's realm, where a new instance is created.
     """
-    from bgfetch.editions.draft_2017.api import BackgroundFetchRegistration
-
     # 1. If instancesMap[bgFetch] exists, then return instancesMap[bgFetch].
     if bg_fetch in instances_map:
         return instances_map[bg_fetch]
@@ -45,8 +107,6 @@ def existing_instance(
 
 def manager_in(bg_fetch: BackgroundFetch, realm: Environment) -> BackgroundFetchManager:
     """The only BackgroundFetchManager of bgFetch's registration within *realm*."""
-    from bgfetch.sw.registration import registration_object
-
     manager: BackgroundFetchManager = registration_object(
         bg_fetch.service_worker_registration, realm
     ).background_fetch

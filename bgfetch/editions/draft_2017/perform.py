@@ -20,15 +20,6 @@ from __future__ import annotations
 
 import trio
 
-from bgfetch.editions.draft_2017.concepts import (
-    BackgroundFetch,
-    BackgroundFetchRecord,
-    contains,
-    registration_extension,
-)
-from bgfetch.editions.draft_2017.fetches import BackgroundFetchSettledFetches
-from bgfetch.editions.draft_2017.partial import validate_a_partial_response
-from bgfetch.editions.draft_2017.report_progress import report_progress_for_background_fetch
 from bgfetch.errors import NetworkError
 from bgfetch.fetch.response import InternalResponse, strong_validator
 from bgfetch.infra import Condition, ParallelQueue
@@ -40,6 +31,17 @@ from bgfetch.resume import (
 from bgfetch.store.base import StorageFull
 from bgfetch.sw.events import ExtendableEvent
 from bgfetch.sw.registration import ServiceWorkerGlobalScope, fire_functional_event
+
+from .concepts import (
+    BackgroundFetch,
+    BackgroundFetchRecord,
+    contains,
+    registration_extension,
+)
+from .events import BackgroundFetchSettledEvent, BackgroundFetchUpdateEvent
+from .instances import report_progress_for_background_fetch
+from .partial import validate_a_partial_response
+from .records import BackgroundFetchSettledFetches
 
 ANCHOR = "#attempt-a-background-fetch-algorithm"
 
@@ -60,11 +62,6 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
     Runs as a task of the user agent; the records run in this background fetch's
     own nursery, which closes only when every record has stopped.
     """
-    from bgfetch.editions.draft_2017.api import (
-        BackgroundFetchSettledEvent,
-        BackgroundFetchUpdateEvent,
-    )
-
     ua = bg_fetch.service_worker_registration.user_agent
     network = ua.network
     origin = bg_fetch.service_worker_registration.origin

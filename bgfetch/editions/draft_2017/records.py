@@ -19,13 +19,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from bgfetch.editions.draft_2017.concepts import BackgroundFetchRecord
 from bgfetch.errors import AbortError
 from bgfetch.fetch.request import InternalRequest, Request, RequestInfo
 from bgfetch.fetch.response import Response
 from bgfetch.infra import Promise
 from bgfetch.sw.cache import request_matches_cached_item
 from bgfetch.sw.environment import Environment
+
+from .concepts import BackgroundFetchRecord
 
 STREAM_SLICE = 64 * 1024  # the "user agent determined slice" a pull reads from storage
 

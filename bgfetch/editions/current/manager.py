@@ -1,50 +1,33 @@
-"""The API (#api): BackgroundFetchManager, BackgroundFetchRegistration and the events.
+"""BackgroundFetchManager (#background-fetch-manager).
 
 Names are the IDL's in snake_case; methods returning a promise are ``async``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import trio
 
-from bgfetch.editions.current.concepts import (
-    BackgroundFetch,
-    BackgroundFetchResponse,
-    does_not_contain_background_fetch,
-    registration_extension,
-)
-from bgfetch.editions.current.concepts import (
-    BackgroundFetchRecord as RecordConcept,
-)
-from bgfetch.editions.current.display import display
-from bgfetch.editions.current.instances import get_a_background_fetch_registration_instance
-from bgfetch.editions.current.perform import perform_a_background_fetch
-from bgfetch.editions.current.records import (
-    BackgroundFetchRecord,
-    create_record_objects,
-)
-from bgfetch.errors import InvalidStateError, NotAllowedError, QuotaExceededError
+from bgfetch.errors import NotAllowedError, QuotaExceededError
 from bgfetch.fetch.csp import PolicyContainer
 from bgfetch.fetch.request import Request, RequestInfo
-from bgfetch.infra import EventTarget, ParallelQueue, Promise
+from bgfetch.infra import ParallelQueue, Promise
 from bgfetch.store.base import StorageFull
-from bgfetch.sw.cache import request_matches_cached_item
 from bgfetch.sw.environment import Environment
-from bgfetch.sw.events import Event, ExtendableEvent
 from bgfetch.sw.registration import ServiceWorkerRegistration
 
-RESULTS = ("", "success", "failure")
-FAILURE_REASONS = (
-    "",
-    "aborted",
-    "bad-status",
-    "fetch-error",
-    "quota-exceeded",
-    "download-total-exceeded",
+from .concepts import (
+    BackgroundFetch,
+    BackgroundFetchRecord,
+    BackgroundFetchResponse,
+    registration_extension,
 )
+from .display import display
+from .instances import get_a_background_fetch_registration_instance
+from .perform import perform_a_background_fetch
+from .registration import BackgroundFetchRegistration
 
 
 class BackgroundFetchManager:
@@ -77,7 +60,7 @@ class BackgroundFetchManager:
         # 1. Let registration be this's service worker registration.
         registration = self.registration
         # 2. Let records be a new list.
-        records: list[RecordConcept] = []
+        records: list[BackgroundFetchRecord] = []
         # 3. Let uploadTotal be 0.
         upload_total = 0
         # 4. If requests is a RequestInfo, set requests to « requests ».
@@ -107,7 +90,7 @@ class BackgroundFetchManager:
             internal_request.policy_container = PolicyContainer.from_csp_header(env.csp)
             # 6.4. Let record be a new background fetch record.
             # 6.5. Set record's request to internalRequest.
-            record = RecordConcept(
+            record = BackgroundFetchRecord(
                 request=internal_request,
                 response_data=BackgroundFetchResponse(ua.store.new_bytes(env.origin)),
             )
@@ -276,208 +259,3 @@ class BackgroundFetchManager:
         registration = self.registration
         # 2. Resolve promise with the keys of registration's active background fetches.
         return list(registration_extension(registration).active_background_fetches)
-
-
-class BackgroundFetchRegistration(EventTarget):
-    """BackgroundFetchRegistration (#background-fetch-registration).
-
-    Its values are copies, updated by "update background fetch instances", so they
-    read synchronously; ``add_event_listener("progress", cb)`` or ``onprogress``
-    hears each update.
-    """
-
-    def __init__(self, bg_fetch: BackgroundFetch, realm: Environment) -> None:
-        super().__init__()
-        self.background_fetch = bg_fetch
-        self.realm = realm
-        self._downloaded = bg_fetch.stored_body_bytes_total()
-        self._uploaded = bg_fetch.uploaded
-        self._result = bg_fetch.result
-        self._failure_reason = bg_fetch.failure_reason
-        self._id = bg_fetch.id
-        self._upload_total = bg_fetch.upload_total
-        self._download_total = bg_fetch.download_total
-        self._records_available = bg_fetch.records_available
-        self.onprogress: Callable[[Event], Any] | None = None
-
-    id = property(lambda self: self._id)
-    upload_total = property(lambda self: self._upload_total)
-    download_total = property(lambda self: self._download_total)
-    uploaded = property(lambda self: self._uploaded)
-    downloaded = property(lambda self: self._downloaded)
-    result = property(lambda self: self._result)
-    failure_reason = property(lambda self: self._failure_reason)
-    records_available = property(lambda self: self._records_available)
-
-    def dispatch_event(self, event: Event, env: Environment) -> None:
-        """Fire *event* at this object: the onprogress handler, then the listeners."""
-        listeners = self.listeners(event.type)
-        if event.type == "progress" and self.onprogress is not None:
-            listeners.insert(0, self.onprogress)
-        for listener in listeners:
-            env.event_loop.call_listener(listener, event)
-
-    async def abort(self) -> bool:
-        """#background-fetch-registration-abort"""
-        promise: Promise[bool] = Promise()
-        # 1. Let bgFetch be this's associated background fetch.
-        bg_fetch = self.background_fetch
-        # 2. Let swRegistration be bgFetch's service worker registration.
-        sw_registration = bg_fetch.service_worker_registration
-        extension = registration_extension(sw_registration)
-
-        # 3. Enqueue the following steps to swRegistration's active background fetches edit queue:
-        def steps() -> None:
-            # 3.1. Let activeBgFetches be swRegistration's active background fetches.
-            active_bg_fetches = extension.active_background_fetches
-            # 3.2. Let id be bgFetch's id.
-            id = bg_fetch.id
-            # 3.3. If activeBgFetches does not contain background fetch bgFetch, resolve
-            # promise with false and abort these steps.
-            if does_not_contain_background_fetch(active_bg_fetches, bg_fetch):
-                promise.resolve(False)
-                return
-            # 3.4. Remove activeBgFetches[id].
-            del active_bg_fetches[id]
-            # 3.5. Resolve promise with true.
-            promise.resolve(True)
-            # 3.6. Set bgFetch's abort all flag.
-            bg_fetch.abort_all = True
-
-        extension.active_background_fetches_edit_queue.enqueue(steps)
-        return await promise
-
-    async def match(
-        self,
-        request: RequestInfo,
-        *,
-        ignore_search: bool = False,
-        ignore_method: bool = False,
-        ignore_vary: bool = False,
-    ) -> BackgroundFetchRecord | None:
-        """#background-fetch-registration-match"""
-        # 1. Let promise be the result of calling matchAll() with request and options.
-        matches = await self.match_all(
-            request,
-            ignore_search=ignore_search,
-            ignore_method=ignore_method,
-            ignore_vary=ignore_vary,
-        )
-        # 2. React to promise: return matches[0] (undefined when there is none).
-        return matches[0] if matches else None
-
-    async def match_all(
-        self,
-        request: RequestInfo | None = None,
-        *,
-        ignore_search: bool = False,
-        ignore_method: bool = False,
-        ignore_vary: bool = False,
-    ) -> list[BackgroundFetchRecord]:
-        """#background-fetch-registration-match-all"""
-        # 1. If this's records available flag is unset, reject with an InvalidStateError.
-        if not self._records_available:
-            raise InvalidStateError(
-                f"the records of background fetch {self._id!r} are no longer available"
-            )
-        # Not a spec step: request is a RequestInfo or undefined, and "request matches cached
-        # item" takes a request.  The query is made as Cache's matchAll makes it: a Request
-        # from the RequestInfo; a non-GET query matches nothing unless ignoreMethod; an
-        # undefined request matches every record.
-        query = None
-        if request is not None:
-            query = Request(request, base_url=self.realm.api_base_url).request
-            if query.method != "GET" and not ignore_method:
-                return []
-        # 2. Let promise be a new promise.
-        promise: Promise[list[BackgroundFetchRecord]] = Promise()
-        # 3. Run these steps in parallel:
-        # 3.1. Let matchingRecords be an empty list.
-        matching_records: list[RecordConcept] = []
-        # 3.2. For each record of this's background fetch's records:
-        for record in self.background_fetch.records:
-            # 3.2.1. If request matches cached item for request, record's request, record's
-            # response data's response, and options returns true, then append record to
-            # matchingRecords.
-            if query is None or request_matches_cached_item(
-                query,
-                record.request,
-                record.response_data.response,
-                ignore_search=ignore_search,
-                ignore_method=ignore_method,
-                ignore_vary=ignore_vary,
-            ):
-                matching_records.append(record)
-        # 3.3. Queue a bgfetch task to resolve promise with the result of creating record
-        # objects from matchingRecords in this's relevant Realm.
-        realm = self.realm
-        realm.event_loop.queue_task(
-            lambda: promise.resolve(create_record_objects(matching_records, realm))
-        )
-        # 4. Return promise.
-        return await promise
-
-    def __repr__(self) -> str:
-        return (
-            f"<BackgroundFetchRegistration {self._id!r} downloaded={self._downloaded} "
-            f"result={self._result!r} failure_reason={self._failure_reason!r}>"
-        )
-
-
-class BackgroundFetchEvent(ExtendableEvent):
-    """BackgroundFetchEvent (#background-fetch-event)."""
-
-    def __init__(
-        self, type: str, *, registration: BackgroundFetchRegistration, is_trusted: bool = True
-    ) -> None:
-        super().__init__(type, is_trusted=is_trusted)
-        self._registration = registration
-        # The background fetch of the registration it was initialized with.
-        self.background_fetch = registration.background_fetch
-
-    @property
-    def registration(self) -> BackgroundFetchRegistration:
-        return self._registration
-
-
-class BackgroundFetchUpdateUIEvent(BackgroundFetchEvent):
-    """BackgroundFetchUpdateUIEvent (#background-fetch-update-ui-event)."""
-
-    def __init__(
-        self, type: str, *, registration: BackgroundFetchRegistration, is_trusted: bool = True
-    ) -> None:
-        super().__init__(type, registration=registration, is_trusted=is_trusted)
-        self.ui_updated = False
-
-    def update_ui(
-        self, *, title: str | None = None, icons: list[Any] | None = None
-    ) -> Promise[None]:
-        """#background-fetch-update-ui-event-update-ui.  Returns a promise: ``await`` it, or
-        pass it to ``wait_until``.  The checks run at the call, while the event is active."""
-        where = f"updateUI() for {self._registration.id!r}"
-        # 1. If this is untrusted, its UI updated flag is set, or it is not active, throw
-        # an InvalidStateError.
-        if not self.is_trusted:
-            return Promise.rejected(
-                InvalidStateError(f"{where}: the {self.type} event is untrusted")
-            )
-        if self.ui_updated:
-            return Promise.rejected(InvalidStateError(f"{where}: updateUI may only be called once"))
-        if not self.active:
-            return Promise.rejected(
-                InvalidStateError(f"{where}: the {self.type} event is no longer active")
-            )
-        # 2. Set this's UI updated flag.
-        self.ui_updated = True
-        # 3. (options is never null here.)  4. Let bgFetch be this's background fetch.
-        bg_fetch = self.background_fetch
-        # 5. If options' icons member is present, set bgFetch's icons to it.
-        if icons is not None:
-            bg_fetch.icons = list(icons)
-        # 6. If options' title member is present, set bgFetch's title to it.
-        if title is not None:
-            bg_fetch.title = title
-        # 7. Resolve promise.
-        promise: Promise[None] = Promise()
-        promise.resolve(None)
-        return promise

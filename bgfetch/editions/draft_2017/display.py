@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bgfetch.editions.draft_2017.concepts import BackgroundFetch
 from bgfetch.sw.environment import Environment
 from bgfetch.sw.registration import fire_functional_event
+
+from .concepts import BackgroundFetch
+from .events import BackgroundFetchClickEvent
 
 ANCHOR = "#privacy-and-bandwidth-use"
 
@@ -73,8 +75,6 @@ class BackgroundFetchDisplay:
 
     def click(self) -> None:
         """Activate the UI: fire ``backgroundfetchclick`` with the id and state."""
-        from bgfetch.editions.draft_2017.api import BackgroundFetchClickEvent
-
         bg_fetch, state = self.bg_fetch, self.state
         fire_functional_event(
             bg_fetch.service_worker_registration,

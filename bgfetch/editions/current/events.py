@@ -1,0 +1,71 @@
+"""BackgroundFetchEvent (#background-fetch-event) and BackgroundFetchUpdateUIEvent
+(#background-fetch-update-ui-event)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bgfetch.errors import InvalidStateError
+from bgfetch.infra import Promise
+from bgfetch.sw.events import ExtendableEvent
+
+from .registration import BackgroundFetchRegistration
+
+
+class BackgroundFetchEvent(ExtendableEvent):
+    """BackgroundFetchEvent (#background-fetch-event)."""
+
+    def __init__(
+        self, type: str, *, registration: BackgroundFetchRegistration, is_trusted: bool = True
+    ) -> None:
+        super().__init__(type, is_trusted=is_trusted)
+        self._registration = registration
+        # The background fetch of the registration it was initialized with.
+        self.background_fetch = registration.background_fetch
+
+    @property
+    def registration(self) -> BackgroundFetchRegistration:
+        return self._registration
+
+
+class BackgroundFetchUpdateUIEvent(BackgroundFetchEvent):
+    """BackgroundFetchUpdateUIEvent (#background-fetch-update-ui-event)."""
+
+    def __init__(
+        self, type: str, *, registration: BackgroundFetchRegistration, is_trusted: bool = True
+    ) -> None:
+        super().__init__(type, registration=registration, is_trusted=is_trusted)
+        self.ui_updated = False
+
+    def update_ui(
+        self, *, title: str | None = None, icons: list[Any] | None = None
+    ) -> Promise[None]:
+        """#background-fetch-update-ui-event-update-ui.  Returns a promise: ``await`` it, or
+        pass it to ``wait_until``.  The checks run at the call, while the event is active."""
+        where = f"updateUI() for {self._registration.id!r}"
+        # 1. If this is untrusted, its UI updated flag is set, or it is not active, throw
+        # an InvalidStateError.
+        if not self.is_trusted:
+            return Promise.rejected(
+                InvalidStateError(f"{where}: the {self.type} event is untrusted")
+            )
+        if self.ui_updated:
+            return Promise.rejected(InvalidStateError(f"{where}: updateUI may only be called once"))
+        if not self.active:
+            return Promise.rejected(
+                InvalidStateError(f"{where}: the {self.type} event is no longer active")
+            )
+        # 2. Set this's UI updated flag.
+        self.ui_updated = True
+        # 3. (options is never null here.)  4. Let bgFetch be this's background fetch.
+        bg_fetch = self.background_fetch
+        # 5. If options' icons member is present, set bgFetch's icons to it.
+        if icons is not None:
+            bg_fetch.icons = list(icons)
+        # 6. If options' title member is present, set bgFetch's title to it.
+        if title is not None:
+            bg_fetch.title = title
+        # 7. Resolve promise.
+        promise: Promise[None] = Promise()
+        promise.resolve(None)
+        return promise
