@@ -4,9 +4,12 @@ The specs speak of "in parallel", parallel queues, event loops that run queued
 tasks, promises, and "wait for <condition>".  Python has no such primitives, so
 each is given one meaning in this module and nowhere else:
 
-* **In parallel** means a trio task started in a nursery that someone owns: the
-  user agent's nursery for work that outlives an API call, a background fetch's
-  own nursery for its records.  Nothing runs after its owner closes.
+* **In parallel** means a task of a :class:`TaskOwner`, the narrowest object the
+  steps belong to: the user agent (service worker registration), an environment
+  (a window's listeners, a service worker's handlers, record objects' streams),
+  or a background fetch (its algorithm, its queues).  Each owner's tasks run in
+  a nursery of its own, inside its parent's; nothing runs after its owner ends.
+* **Run these steps, but abort when <condition>** is :func:`abort_when`.
 * A **parallel queue** is a task that reads steps from a channel and runs them one
   after another; "enqueue the following steps" sends a step to it.
 * An **event loop** is the same shape: each environment (a window, a service
@@ -24,8 +27,8 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from collections.abc import Awaitable, Callable, Generator
+from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 import trio
@@ -80,7 +83,7 @@ class Promise(Generic[T]):
             raise self._error
         return self._value  # type: ignore[return-value]
 
-    def __await__(self) -> Any:
+    def __await__(self) -> Generator[Any, None, T]:
         return self.wait().__await__()
 
 
@@ -105,23 +108,131 @@ class Condition:
             await self._changed.wait()
 
 
+async def abort_when(
+    steps: Callable[[], Awaitable[None]], changed: Condition, condition: Callable[[], bool]
+) -> bool:
+    """Run *steps*, but abort when *condition* holds (Infra #abort-when); *changed* is
+    notified whenever what *condition* reads changes.  Returns whether the steps were
+    aborted ("if aborted"): aborting cancels them at their next checkpoint."""
+    aborted = False
+    async with trio.open_nursery() as nursery:
+
+        async def run() -> None:
+            await steps()
+            nursery.cancel_scope.cancel()  # done: stop watching the condition
+
+        async def watch() -> None:
+            nonlocal aborted
+            await changed.wait_for(condition)
+            aborted = True
+            nursery.cancel_scope.cancel()
+
+        nursery.start_soon(run)
+        nursery.start_soon(watch)
+    return aborted
+
+
+@attrs.define(eq=False)
+class TaskOwner:
+    """Who owns work started "in parallel": the user agent, an environment, a background fetch.
+
+    Its tasks run in a nursery of its own, opened inside its parent's, so nothing it
+    started outlives it.  :meth:`in_parallel` is the one way to run steps in parallel.
+    An owner made with ``until="closed"`` (the user agent, a window, a service
+    worker's global scope) lives until :meth:`close`, which cancels its tasks; one
+    made with ``until="idle"`` (a background fetch) ends by itself once its last task
+    has returned, and is then *done*: nothing may be started in it any more.
+    """
+
+    name: str
+    until: Literal["closed", "idle"] = "closed"
+    done: bool = attrs.field(default=False, init=False)
+    _nursery: trio.Nursery | None = attrs.field(default=None, init=False, repr=False)
+    _waiting: list[tuple[Callable[..., Awaitable[Any]], tuple[Any, ...]]] = attrs.field(
+        factory=list, init=False, repr=False
+    )
+    _close_requested: trio.Event = attrs.field(factory=trio.Event, init=False, repr=False)
+
+    @classmethod
+    def root(cls, name: str, nursery: trio.Nursery) -> TaskOwner:
+        """The owner at the top (the user agent), over a nursery its caller opened."""
+        owner = cls(name)
+        owner._nursery = nursery
+        return owner
+
+    def child(self, name: str, *, until: Literal["closed", "idle"]) -> TaskOwner:
+        """A new owner whose nursery is one of this owner's tasks."""
+        child = TaskOwner(name, until)
+        self.in_parallel(child._run)
+        return child
+
+    def in_parallel(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        """Run *fn(*args)* in parallel, as a task of this owner."""
+        if self.done or self._close_requested.is_set():
+            raise RuntimeError(f"{self.name} is over: nothing more may run in parallel in it")
+        if self._nursery is None:
+            self._waiting.append((fn, args))  # the owner's nursery opens at the next checkpoint
+        else:
+            self._nursery.start_soon(fn, *args)
+
+    def task_count(self) -> int:
+        """How many tasks this owner runs now, its children's included."""
+        if self._nursery is None:
+            return 0
+
+        def count(nursery: trio.Nursery) -> int:
+            return sum(
+                1 + sum(count(child) for child in task.child_nurseries)
+                for task in nursery.child_tasks
+            )
+
+        return count(self._nursery)
+
+    def close(self) -> None:
+        """End this owner: cancel its tasks (and its children's)."""
+        self._close_requested.set()
+        self._waiting.clear()
+        if self._nursery is not None:
+            self._nursery.cancel_scope.cancel()
+
+    async def _run(self) -> None:
+        try:
+            if self._close_requested.is_set():
+                return
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                for fn, args in self._waiting:
+                    nursery.start_soon(fn, *args)
+                self._waiting.clear()
+                if self.until == "closed":
+                    await self._close_requested.wait()
+                    nursery.cancel_scope.cancel()
+        finally:
+            self._nursery = None
+            self.done = True
+
+
+@attrs.define(eq=False)
 class ParallelQueue:
     """A parallel queue (HTML): runs enqueued steps one at a time, in order.
 
     "Starting a new parallel queue" is constructing one and :meth:`start`-ing it
-    in the nursery of its owner.  :meth:`close` ends it once nothing will enqueue
-    any more: its task runs what is queued, then returns.
+    as a task of its owner.  :meth:`close` ends it once nothing will enqueue any
+    more: its task runs what is queued, then returns.
     """
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._send, self._receive = trio.open_memory_channel[Steps](float("inf"))
-        self._idle = Condition()
-        self._pending = 0
-        self.closed = False
+    name: str
+    closed: bool = attrs.field(default=False, init=False)
+    _send: trio.MemorySendChannel[Steps] = attrs.field(init=False, repr=False)
+    _receive: trio.MemoryReceiveChannel[Steps] = attrs.field(init=False, repr=False)
+    _idle: Condition = attrs.field(factory=Condition, init=False, repr=False)
+    _pending: int = attrs.field(default=0, init=False, repr=False)
 
-    def start(self, nursery: trio.Nursery) -> None:
-        nursery.start_soon(self._run, name=f"parallel queue: {self.name}")
+    def __attrs_post_init__(self) -> None:
+        self._send, self._receive = trio.open_memory_channel[Steps](math.inf)
+
+    def start(self, owner: TaskOwner) -> None:
+        owner.in_parallel(self._run)
 
     def enqueue(self, steps: Steps) -> None:
         """Enqueue the following steps."""
@@ -143,26 +254,27 @@ class ParallelQueue:
             finally:
                 self._pending -= 1
                 self._idle.notify()
+            del steps  # what the steps hold must not stay alive while the queue waits
 
     async def wait_idle(self) -> None:
         """Wait until every step enqueued so far has run."""
         await self._idle.wait_for(lambda: self._pending == 0)
 
 
+@attrs.define(eq=False, slots=False)  # not slotted: a test may wrap queue_task to count tasks
 class EventLoop(ParallelQueue):
     """An environment's event loop: queued tasks run in order on one task.
 
     A task's steps are plain callables; a listener or handler that is a coroutine
-    function is started as a task of the loop's owner (see :meth:`spawn`).
+    function is started as a task of the loop's owner, the environment (see
+    :meth:`spawn`), and ends when the environment closes.
     """
 
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self._nursery: trio.Nursery | None = None
+    _owner: TaskOwner | None = attrs.field(default=None, init=False, repr=False)
 
-    def start(self, nursery: trio.Nursery) -> None:
-        self._nursery = nursery
-        super().start(nursery)
+    def start(self, owner: TaskOwner) -> None:
+        self._owner = owner
+        super().start(owner)
 
     def queue_task(self, steps: Steps) -> None:
         """Queue a task on this event loop.  Once the loop is closed (its window closed),
@@ -173,8 +285,8 @@ class EventLoop(ParallelQueue):
 
     def spawn(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
         """Start *fn(*args)* as a task owned by this loop's environment."""
-        assert self._nursery is not None, f"event loop {self.name} is not running"
-        self._nursery.start_soon(fn, *args)
+        assert self._owner is not None, f"event loop {self.name} is not running"
+        self._owner.in_parallel(fn, *args)
 
     def call_listener(self, listener: Callable[..., Any], *args: Any) -> None:
         """Invoke a listener: a plain callable runs now, a coroutine function as a task."""

@@ -32,6 +32,8 @@ class Display(Protocol):
 
     def cancel(self) -> None: ...
 
+    def dismiss(self) -> None: ...
+
 
 class UserInterface:
     def __init__(self) -> None:
@@ -39,6 +41,10 @@ class UserInterface:
 
     def add(self, display: Display) -> None:
         self.displays.append(display)
+
+    def remove(self, display: Display) -> None:
+        """The user dismissed *display*: the UI forgets it."""
+        self.displays.remove(display)
 
     def find(self, id: str) -> Any:
         """The newest display of a background fetch with *id*; KeyError naming it if none."""

@@ -17,7 +17,7 @@ import trio
 from bgfetch.editions import load_edition
 from bgfetch.fetch.fetching import Fetcher
 from bgfetch.fetch.http import ConnectionPool
-from bgfetch.infra import Condition
+from bgfetch.infra import Condition, TaskOwner
 from bgfetch.net.base import Transport
 from bgfetch.observe import Observers
 from bgfetch.permissions import Permissions
@@ -49,7 +49,9 @@ class UserAgent:
         store: Store,
         permissions: Permissions,
     ) -> None:
-        self.nursery = nursery
+        # Work of the user agent's own (registrations, connections) and the parent of every
+        # environment's and background fetch's tasks.
+        self.tasks = TaskOwner.root("user agent", nursery)
         self.network = network
         self.edition = edition
         self.store = store
@@ -70,7 +72,9 @@ class UserAgent:
         return window
 
     def add_environment(self, environment: Environment) -> None:
-        environment.event_loop.start(self.nursery)
+        """Start *environment*'s event loop, as a task of its own (ended by its close())."""
+        environment.tasks = self.tasks.child(repr(environment), until="closed")
+        environment.event_loop.start(environment.tasks)
         self.environments.append(environment)
 
     def report_handler_error(self, event: Event, error: BaseException) -> None:
@@ -82,7 +86,7 @@ class UserAgent:
     async def aclose(self) -> None:
         """Close every connection and cancel every task this user agent owns."""
         await self.pool.close()
-        self.nursery.cancel_scope.cancel()
+        self.tasks.close()
 
 
 @asynccontextmanager

@@ -27,11 +27,12 @@ from bgfetch.editions.current.concepts import (
     registration_extension,
 )
 from bgfetch.errors import InvalidStateError
-from bgfetch.infra import ParallelQueue
+from bgfetch.infra import ParallelQueue, TaskOwner
 
 # -- step 5-6: the records, in parallel -------------------------------------------------
 
 
+@pytest.mark.step("#perform-a-background-fetch-algorithm", "5", "5.1")
 async def test_perform_completes_every_record_in_parallel(user_agent, origin_server):
     """Step 5: "For each record in bgFetch's records, run these steps in parallel: complete
     a record".  Three throttled resources (1 s each) download at once through h11: all
@@ -57,6 +58,7 @@ async def test_perform_completes_every_record_in_parallel(user_agent, origin_ser
     assert sorted(r.path for r in origin_server.requests) == sorted(bodies)
 
 
+@pytest.mark.step("#perform-a-background-fetch-algorithm", "6")
 async def test_perform_waits_for_every_record_to_settle(user_agent, origin_server):
     """Step 6: "Wait for settledFetches to be bgFetch's records' size" (no immediate
     failure): a quick record does not settle the fetch while a slow one still runs."""
@@ -76,6 +78,7 @@ async def test_perform_waits_for_every_record_to_settle(user_agent, origin_serve
 
 
 @pytest.mark.parametrize("first", ["fetch-error", "bad-status"])
+@pytest.mark.step("#perform-a-background-fetch-algorithm", "5.3", "5.3.2")
 async def test_perform_first_failure_reason_wins(user_agent, origin_server, first):
     """Step 5.3 (as SPEC-NOTES.md reads it: "If failureReason is the empty string and
     result is not "success""): the first record to fail sets failureReason; a later
@@ -101,6 +104,8 @@ async def test_perform_first_failure_reason_wins(user_agent, origin_server, firs
     assert registration.failure_reason == first
 
 
+@pytest.mark.step("#perform-a-background-fetch-algorithm", "5.5", "6", "7")
+@pytest.mark.step("#complete-a-record-algorithm", "14.2")
 async def test_perform_download_total_exceeded_sets_abort_all_and_fails_immediately(
     user_agent, origin_server
 ):
@@ -132,6 +137,7 @@ async def test_perform_download_total_exceeded_sets_abort_all_and_fails_immediat
 # -- step 8: settling ----------------------------------------------------------------------
 
 
+@pytest.mark.step("#perform-a-background-fetch-algorithm", "8.3", "8.6", "8.12", "8.13")
 async def test_perform_success_removes_the_fetch_and_fires_backgroundfetchsuccess(
     user_agent, origin_server
 ):
@@ -152,6 +158,7 @@ async def test_perform_success_removes_the_fetch_and_fires_backgroundfetchsucces
     assert await harness.manager.get("done") is None
 
 
+@pytest.mark.step("#perform-a-background-fetch-algorithm", "8.5", "8.11")
 async def test_perform_failure_fires_backgroundfetchfail(user_agent, origin_server):
     """Steps 8.5 and 8.11: failureReason not empty (and not "aborted"): result
     "failure", failure reason set, event backgroundfetchfail, a
@@ -174,6 +181,7 @@ async def test_perform_failure_fires_backgroundfetchfail(user_agent, origin_serv
     assert await harness.manager.get_ids() == []
 
 
+@pytest.mark.step("#perform-a-background-fetch-algorithm", "8.4", "8.10")
 async def test_perform_abort_fires_backgroundfetchabort_with_a_background_fetch_event(
     user_agent, origin_server
 ):
@@ -199,6 +207,7 @@ def block(queue: ParallelQueue) -> trio.Event:
     return gate
 
 
+@pytest.mark.step("#perform-a-background-fetch-algorithm", "8.4")
 async def test_perform_abort_racing_a_failure_fires_the_abort_event(
     user_agent, origin_server, nursery
 ):
@@ -232,6 +241,8 @@ async def test_perform_abort_racing_a_failure_fires_the_abort_event(
     assert settled.outcomes["/fails-later"].status == 404
 
 
+@pytest.mark.step("#perform-a-background-fetch-algorithm", "8.3")
+@pytest.mark.step("#background-fetch-registration-abort", "3.3")
 async def test_perform_failure_settled_before_abort_makes_abort_return_false(
     user_agent, origin_server
 ):
@@ -245,6 +256,8 @@ async def test_perform_failure_settled_before_abort_makes_abort_return_false(
     assert concept(registration).abort_all is False
 
 
+@pytest.mark.step("#perform-a-background-fetch-algorithm", "8.3")
+@pytest.mark.step("#contains-background-fetch-algorithm", "3")
 async def test_perform_settling_keeps_a_newer_fetch_with_the_same_id(
     user_agent, origin_server, nursery
 ):
@@ -279,6 +292,7 @@ async def test_perform_settling_keeps_a_newer_fetch_with_the_same_id(
     assert "same-id" not in active.active_background_fetches
 
 
+@pytest.mark.step("#perform-a-background-fetch-algorithm", "8.5", "8.6", "8.7", "8.13")
 async def test_perform_event_registration_has_the_result_and_failure_reason(
     user_agent, origin_server
 ):
@@ -307,6 +321,7 @@ async def test_perform_event_registration_has_the_result_and_failure_reason(
     assert (registration.result, registration.failure_reason) == ("failure", "bad-status")
 
 
+@pytest.mark.step("#perform-a-background-fetch-algorithm", "8.13", "8.13.1", "8.13.2", "8.13.3")
 async def test_perform_records_unavailable_once_the_event_is_no_longer_active(
     user_agent, origin_server
 ):
@@ -354,9 +369,12 @@ def a_background_fetch(id: str) -> BackgroundFetch:
         icons=[],
         service_worker_registration=None,  # type: ignore[arg-type]
         update_handling_queue=ParallelQueue(f"update handling queue of {id}"),
+        tasks=TaskOwner(id, until="idle"),
     )
 
 
+@pytest.mark.step("#contains-background-fetch-algorithm", "1", "2")
+@pytest.mark.step("#does-not-contain-background-fetch", "2")
 def test_contains_background_fetch_is_false_without_the_id():
     """Contains background fetch steps 1-2: "If map[id] does not exist, then return false"."""
     bg_fetch = a_background_fetch("a")
@@ -365,6 +383,8 @@ def test_contains_background_fetch_is_false_without_the_id():
     assert does_not_contain_background_fetch({}, bg_fetch) is True
 
 
+@pytest.mark.step("#contains-background-fetch-algorithm", "3")
+@pytest.mark.step("#does-not-contain-background-fetch", "2")
 def test_contains_background_fetch_is_false_for_another_fetch_with_the_id():
     """Contains background fetch step 3: "If map[id] does not equal bgFetch, then return
     false" (a fetch with equal fields is still another fetch)."""
@@ -373,6 +393,8 @@ def test_contains_background_fetch_is_false_for_another_fetch_with_the_id():
     assert does_not_contain_background_fetch({"a": twin}, bg_fetch) is True
 
 
+@pytest.mark.step("#contains-background-fetch-algorithm", "4")
+@pytest.mark.step("#does-not-contain-background-fetch", "1")
 def test_contains_background_fetch_is_true_for_the_fetch_itself():
     """Contains background fetch step 4: "Return true"; does not contain is its negation."""
     bg_fetch = a_background_fetch("a")
@@ -380,6 +402,7 @@ def test_contains_background_fetch_is_true_for_the_fetch_itself():
     assert does_not_contain_background_fetch({"a": bg_fetch}, bg_fetch) is False
 
 
+@pytest.mark.step("#perform-a-background-fetch-algorithm", "8.13.2")
 async def test_perform_storage_is_released_once_records_are_no_longer_available(virtual_network):
     """Not a spec step (SPEC-NOTES.md): once the records are no longer available the
     user agent frees their bytes, so two fetches of 60% of the quota each, one after

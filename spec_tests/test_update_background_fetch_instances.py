@@ -7,6 +7,7 @@ Each test names the step it pins; its docstring quotes or paraphrases that step.
 
 from __future__ import annotations
 
+import pytest
 import trio
 import trio.testing
 from algorithm_support import (
@@ -29,7 +30,7 @@ from bgfetch.editions.current.instances import (
     update_background_fetch_instances,
 )
 from bgfetch.fetch.request import InternalRequest
-from bgfetch.infra import ParallelQueue
+from bgfetch.infra import ParallelQueue, TaskOwner
 from bgfetch.store.memory import MemoryStore
 from bgfetch.sw.registration import registration_object
 from bgfetch.url import parse_url
@@ -49,6 +50,7 @@ async def settle_updates(bg_fetch: BackgroundFetch) -> None:
 # -- stored body bytes total ------------------------------------------------------------
 
 
+@pytest.mark.step("#background-fetch-stored-body-bytes-total", "1", "2", "2.1", "3")
 def test_stored_body_bytes_total_sums_every_records_bytes():
     """Stored body bytes total 1-3: total starts at 0 and is incremented by the length of
     each record's response data's bytes."""
@@ -70,6 +72,7 @@ def test_stored_body_bytes_total_sums_every_records_bytes():
         icons=[],
         service_worker_registration=None,  # type: ignore[arg-type]
         update_handling_queue=ParallelQueue("update handling queue of 'sum'"),
+        tasks=TaskOwner("sum", until="idle"),
     )
     assert bg_fetch.stored_body_bytes_total() == 13
     bg_fetch.records = []
@@ -79,6 +82,7 @@ def test_stored_body_bytes_total_sums_every_records_bytes():
 # -- steps 1-5 and 6.6-6.10: what a progress event carries --------------------------------
 
 
+@pytest.mark.step("#update-background-fetch-instance-algorithm", "1", "6.5", "6.6", "6.10")
 async def test_update_instances_downloaded_grows_monotonically_to_the_total(
     user_agent, origin_server
 ):
@@ -101,6 +105,8 @@ async def test_update_instances_downloaded_grows_monotonically_to_the_total(
     assert registration.downloaded == 5000
 
 
+@pytest.mark.step("#update-background-fetch-instance-algorithm", "1")
+@pytest.mark.step("#complete-a-record-algorithm", "process response 3.4")
 async def test_update_instances_downloaded_drops_when_a_record_restarts(user_agent, origin_server):
     """Step 1 after complete a record, process response 3.4: the record's response data is
     replaced by a new, empty one ("redundant" restart), and the update that follows
@@ -120,6 +126,7 @@ async def test_update_instances_downloaded_drops_when_a_record_restarts(user_age
     assert downloads[-1] == len(body) == registration.downloaded
 
 
+@pytest.mark.step("#update-background-fetch-instance-algorithm", "2", "6.7")
 async def test_update_instances_uploaded_reaches_the_page(user_agent, origin_server):
     """Step 2: "Let uploaded be bgFetch's uploaded"; 6.7 sets the instance's uploaded."""
     origin_server.add_echo("/echo")
@@ -132,6 +139,7 @@ async def test_update_instances_uploaded_reaches_the_page(user_agent, origin_ser
     assert registration.uploaded == 100_000 == registration.upload_total
 
 
+@pytest.mark.step("#update-background-fetch-instance-algorithm", "3", "4", "6.8", "6.9")
 async def test_update_instances_result_and_failure_reason_reach_the_page(user_agent, origin_server):
     """Steps 3-4 and 6.8-6.9: the result and failure reason are copied to the instance,
     and the progress event that carries them is the last one."""
@@ -145,6 +153,7 @@ async def test_update_instances_result_and_failure_reason_reach_the_page(user_ag
     assert (registration.result, registration.failure_reason) == ("failure", "bad-status")
 
 
+@pytest.mark.step("#update-background-fetch-instance-algorithm", "6.10")
 async def test_update_instances_fires_progress_at_onprogress_and_listeners(
     user_agent, origin_server
 ):
@@ -170,6 +179,7 @@ async def test_update_instances_fires_progress_at_onprogress_and_listeners(
 # -- step 6: which instances --------------------------------------------------------------
 
 
+@pytest.mark.step("#update-background-fetch-instance-algorithm", "6", "6.1")
 async def test_update_instances_reach_each_same_origin_realm_holding_an_instance(
     user_agent, origin_server
 ):
@@ -190,6 +200,7 @@ async def test_update_instances_reach_each_same_origin_realm_holding_an_instance
     assert (other.downloaded, other.result) == (2000, "success")
 
 
+@pytest.mark.step("#update-background-fetch-instance-algorithm", "6.1", "6.2")
 async def test_update_instances_create_no_instance_where_none_exists(user_agent, origin_server):
     """Steps 6.1-6.2: "the instance ... within the relevant realm ..., or null if none
     exists.  If bgFetchRegistration is null, then abort these steps": a same-origin
@@ -203,6 +214,7 @@ async def test_update_instances_create_no_instance_where_none_exists(user_agent,
     assert bystander_registration.background_fetch.instances == {}
 
 
+@pytest.mark.step("#update-background-fetch-instance-algorithm", "6")
 async def test_update_instances_skip_environments_of_other_origins(
     user_agent, origin_server, virtual_network
 ):
@@ -224,6 +236,7 @@ async def test_update_instances_skip_environments_of_other_origins(
 # -- steps 6.3-6.5: when nothing is fired -------------------------------------------------
 
 
+@pytest.mark.step("#update-background-fetch-instance-algorithm", "6.5")
 async def test_update_instances_no_event_when_nothing_changed(virtual_network, origin_server):
     """Step 6.5: if downloaded, uploaded, result and failure reason all equal the
     instance's, abort: no progress event.  A paused fetch changes nothing; once its
@@ -248,6 +261,7 @@ async def test_update_instances_no_event_when_nothing_changed(virtual_network, o
         await harness.wait_settled("unchanged")
 
 
+@pytest.mark.step("#update-background-fetch-instance-algorithm", "6.4")
 async def test_update_instances_no_progress_after_settle(user_agent, origin_server):
     """Step 6.4: "If bgFetchRegistration's result is not the empty string, then abort these
     steps" ("this prevents progress being reported after the background fetch has
@@ -274,6 +288,7 @@ async def test_update_instances_no_progress_after_settle(user_agent, origin_serv
     assert (registration.result, registration.failure_reason) == ("success", "")
 
 
+@pytest.mark.step("#update-background-fetch-instance-algorithm", "6.3", "6.4")
 async def test_update_instances_unset_records_available_even_after_the_result(
     user_agent, origin_server
 ):

@@ -41,7 +41,7 @@ class ServiceWorkerContainer:
         if registration is None:
             registration = Registration(ua, scope_url)
             ua.registrations[scope_url.href] = registration
-        ua.nursery.start_soon(registration.install, script)
+        ua.tasks.in_parallel(registration.install, script)
         await registration.changed.wait_for(
             lambda: (
                 registration.installing_worker is not None or registration.active_worker is not None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from bgfetch.infra import EventLoop
+from bgfetch.infra import EventLoop, TaskOwner
 from bgfetch.url import URL, Origin, parse_url
 
 if TYPE_CHECKING:
@@ -35,6 +35,9 @@ class Environment:
         self.origin: Origin = origin
         self.csp = csp  # a Content-Security-Policy header value, if the window has one
         self.event_loop = EventLoop(f"{self.kind} {url.href}")
+        # Its tasks: the event loop, listeners and whatever runs in parallel for it
+        # (set when the user agent adds it).
+        self.tasks: TaskOwner = TaskOwner(f"{self.kind} {url.href} (not started)")
         self._realm: dict[tuple[str, int], Any] = {}
 
     @property
@@ -76,3 +79,4 @@ class Window(Environment):
         """Close the window: it stops receiving tasks (progress events, promises)."""
         self.user_agent.environments.remove(self)
         self.event_loop.close()
+        self.tasks.close()  # its listeners and the record objects' work end with it

@@ -14,10 +14,8 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any
 
-import trio
-
 from bgfetch.errors import InvalidStateError
-from bgfetch.infra import Condition
+from bgfetch.infra import Condition, TaskOwner
 
 
 class Event:
@@ -38,7 +36,7 @@ class ExtendableEvent(Event):
         super().__init__(type, is_trusted=is_trusted)
         self.dispatching = False
         self.pending_promises = 0
-        self._nursery: trio.Nursery | None = None
+        self._owner: TaskOwner | None = None  # the global scope it is dispatched in
         self._changed = Condition()
         self.errors: list[BaseException] = []
 
@@ -52,10 +50,10 @@ class ExtendableEvent(Event):
         """``event.waitUntil(f)``: keep the event active until *awaitable* settles."""
         if not self.is_trusted:
             raise InvalidStateError("waitUntil() called on an untrusted event")
-        if not self.active or self._nursery is None:
+        if not self.active or self._owner is None:
             raise InvalidStateError(f"the {self.type} event is no longer active")
         self.pending_promises += 1
-        self._nursery.start_soon(self._extend, awaitable)
+        self._owner.in_parallel(self._extend, awaitable)
 
     async def _extend(self, awaitable: Awaitable[Any]) -> None:
         try:

@@ -12,7 +12,7 @@ through the user agent's edition.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import trio
@@ -77,12 +77,12 @@ class ServiceWorkerGlobalScope(Environment):
     def dispatch(self, event: ExtendableEvent) -> None:
         """Dispatch *event* to the script's handlers (run as a task of this event loop)."""
         event.dispatching = True
-        event._nursery = self.user_agent.nursery
+        event._owner = self.tasks
         for handler in self.worker.script.handlers(event.type):
             if inspect.iscoroutinefunction(handler):
                 # An async handler is part of the dispatch until it returns (events.py).
                 event.pending_promises += 1
-                event._nursery.start_soon(self._run_handler, handler, event)
+                self.tasks.in_parallel(self._run_handler, handler, event)
                 continue
             try:
                 result = handler(event)
@@ -186,19 +186,19 @@ def fire_functional_event(
     registration: Registration,
     name: str,
     create_event: Callable[[ServiceWorkerGlobalScope], E],
-    then: Callable[[E], Awaitable[None]] | None = None,
+    then: Callable[[E], None] | None = None,
 ) -> bool:
     """Fire a functional event (Service Workers #fire-functional-event).
 
     *create_event* builds the event in the worker's realm (its global scope);
-    *then*, if given, runs in parallel with the dispatched event.  Returns False
-    when there is no active worker to receive it.
+    *then*, if given, is called with the dispatched event ("then run these steps with
+    dispatchedEvent in parallel": the caller starts them in parallel, as a task of
+    whoever owns them).  Returns False when there is no active worker to receive it.
     """
     # 1-2. Let activeWorker be registration's active worker; nothing to do without one.
     active_worker = registration.active_worker
     if active_worker is None:
         return False
-    user_agent = registration.user_agent
     # 3. Run Service Worker (its global scope and event loop).
     scope = active_worker.run()
 
@@ -208,7 +208,7 @@ def fire_functional_event(
         assert event.type == name, f"{name} fired with an event of type {event.type}"
         scope.dispatch(event)
         if then is not None:
-            user_agent.nursery.start_soon(then, event)
+            then(event)
 
     scope.event_loop.queue_task(task)
     return True

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bgfetch.editions.draft_2017.concepts import (
     BackgroundFetch,
     BackgroundFetchRecord,
@@ -10,7 +12,7 @@ from bgfetch.editions.draft_2017.concepts import (
     registration_extension,
 )
 from bgfetch.fetch.request import InternalRequest
-from bgfetch.infra import ParallelQueue
+from bgfetch.infra import ParallelQueue, TaskOwner
 from bgfetch.store.memory import MemoryStore
 from bgfetch.url import parse_url
 
@@ -32,9 +34,11 @@ def background_fetch(id: str, registration) -> BackgroundFetch:
         icons=[],
         service_worker_registration=registration,
         progress_handling_queue=ParallelQueue("test"),
+        tasks=TaskOwner("test", until="idle"),
     )
 
 
+@pytest.mark.step("#active-background-fetches-contains", "1", "2", "3", "4")
 async def test_contains_steps_1_to_4(draft_user_agent, origin_server):
     registration = (await page(draft_user_agent, Reporter().worker)).registration
     bg_fetch = background_fetch("x", registration)
@@ -47,6 +51,9 @@ async def test_contains_steps_1_to_4(draft_user_agent, origin_server):
     assert contains({"x": bg_fetch}, bg_fetch) is True
 
 
+@pytest.mark.step("#background-fetch-concept")
+@pytest.mark.step("#background-fetch-record-concept")
+@pytest.mark.step("#service-worker-registration-concept-extensions")
 async def test_initial_values(draft_user_agent, origin_server):
     registration = (await page(draft_user_agent, Reporter().worker)).registration
     bg_fetch = background_fetch("x", registration)

@@ -15,7 +15,7 @@ import attrs
 
 from bgfetch.fetch.request import InternalRequest
 from bgfetch.fetch.response import InternalResponse
-from bgfetch.infra import Condition, ParallelQueue
+from bgfetch.infra import Condition, ParallelQueue, TaskOwner
 from bgfetch.store.base import StoredBytes
 from bgfetch.sw.registration import Registration
 
@@ -68,6 +68,9 @@ class BackgroundFetch:
     icons: list[Any]
     service_worker_registration: Registration
     update_handling_queue: ParallelQueue
+    # Not in the spec: what runs in parallel for this background fetch (its algorithm,
+    # its update handling queue); it ends when the fetch is over (perform.py).
+    tasks: TaskOwner
     uploaded: int = 0
     result: str = ""
     failure_reason: str = ""
@@ -102,7 +105,7 @@ def registration_extension(registration: Registration) -> RegistrationExtension:
     key = "background-fetch"
     if key not in registration.extensions:
         queue = ParallelQueue(f"active background fetches edit queue of {registration.scope_url}")
-        queue.start(registration.user_agent.nursery)
+        queue.start(registration.user_agent.tasks)
         registration.extensions[key] = RegistrationExtension({}, queue)
     extension: RegistrationExtension = registration.extensions[key]
     return extension

@@ -116,6 +116,7 @@ class BackgroundFetchDisplay:
                 "without aborting"
             )
         self.dismissed = True
+        self.environment.user_agent.ui.remove(self)
 
     def __repr__(self) -> str:
         return (

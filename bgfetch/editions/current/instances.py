@@ -84,7 +84,11 @@ def update_background_fetch_instances(bg_fetch: BackgroundFetch) -> None:
 
             env.event_loop.queue_task(task)
 
-    bg_fetch.update_handling_queue.enqueue(steps)
+    # Not a spec step: once the background fetch is over its update handling queue is
+    # closed (perform.py), and every instance has its result, so step 6.4 would abort
+    # the steps anyway.
+    if not bg_fetch.update_handling_queue.closed:
+        bg_fetch.update_handling_queue.enqueue(steps)
 
 
 def fire_a_background_fetch_click_event(bg_fetch: BackgroundFetch) -> None:
@@ -110,8 +114,9 @@ def get_a_background_fetch_registration_instance(
     # instance of BackgroundFetchManager within this realm.
     instances_map = _manager_in(bg_fetch, realm).instances
     # 2. If instancesMap[bgFetch] exists, then return instancesMap[bgFetch].
-    if bg_fetch in instances_map:
-        return instances_map[bg_fetch]
+    existing = instances_map.get(bg_fetch)
+    if existing is not None:
+        return existing
     # 3. Let instance be a new BackgroundFetchRegistration in realm, with its background
     # fetch set to bgFetch.
     instance = BackgroundFetchRegistration(bg_fetch, realm)

@@ -5,6 +5,7 @@ Names are the IDL's in snake_case; methods returning a promise are ``async``.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,7 +14,7 @@ import trio
 from bgfetch.errors import NotAllowedError, QuotaExceededError
 from bgfetch.fetch.csp import PolicyContainer
 from bgfetch.fetch.request import Request, RequestInfo
-from bgfetch.infra import ParallelQueue, Promise
+from bgfetch.infra import Condition, ParallelQueue, Promise, abort_when
 from bgfetch.store.base import StorageFull
 from bgfetch.sw.environment import Environment
 from bgfetch.sw.registration import ServiceWorkerRegistration
@@ -27,7 +28,7 @@ from .concepts import (
 from .display import display
 from .instances import get_a_background_fetch_registration_instance
 from .perform import perform_a_background_fetch
-from .registration import BackgroundFetchRegistration
+from .registration import BackgroundFetchRegistration, InstancesMap
 
 
 class BackgroundFetchManager:
@@ -37,8 +38,10 @@ class BackgroundFetchManager:
         # The service worker registration (the concept) and this object's realm.
         self.registration = registration_object.registration
         self.environment: Environment = registration_object.environment
-        # BackgroundFetchRegistration instances: background fetch -> instance.
-        self.instances: dict[BackgroundFetch, BackgroundFetchRegistration] = {}
+        # BackgroundFetchRegistration instances: background fetch -> instance.  (Weak: an
+        # instance nobody holds can go, as the spec allows, since nothing can tell that
+        # a later one is another; SPEC-NOTES.md.)
+        self.instances: InstancesMap = weakref.WeakValueDictionary()
 
     async def fetch(
         self,
@@ -136,12 +139,12 @@ class BackgroundFetchManager:
                 )
                 return
             # 8.6. Let requestBodiesRemaining be the size of requests.  (Counted over the
-            # requests that have a body: SPEC-NOTES.md.  The nursery below counts them.)
+            # requests that have a body: SPEC-NOTES.md.)
+            request_bodies_remaining = sum(1 for r in records if r.request.body is not None)
             # 8.7. Let requestReadFailed be false.  (None, or the error that failed a read.)
             request_read_failed: BaseException | None = None
-            # 8.10. Wait for requestBodiesRemaining to be 0, or requestReadFailed to be true:
-            # the nursery closes when every read has ended or one failed.
-            async with trio.open_nursery() as bodies:
+            reads_changed = Condition()  # notified when either of the two changes
+            async with trio.open_nursery() as reads:
                 # 8.8. For each request of requests (each record's request):
                 for record in records:
                     body = record.request.body
@@ -152,25 +155,44 @@ class BackgroundFetchManager:
                     # 8.8.2. Let stream be request's body's stream.  (body.wait() reads it.)
                     # 8.8.3. Run these steps in parallel:
                     async def read(body: Any = body) -> None:
-                        nonlocal upload_total, request_read_failed
-                        # 8.8.3.1. Run these steps but abort when requestReadFailed is true
-                        # (a failed read cancels the others' waits):
-                        try:
-                            # 8.8.3.1.1. Wait for request's body.
-                            await body.wait()
-                        except Exception as error:
-                            # 8.8.3.1.2. If stream has errored, set requestReadFailed to true.
-                            request_read_failed = error
-                            bodies.cancel_scope.cancel()
+                        nonlocal upload_total, request_bodies_remaining
+
+                        # 8.8.3.1. Run these steps but abort when requestReadFailed is true:
+                        async def wait_for_body() -> None:
+                            nonlocal request_read_failed
+                            try:
+                                # 8.8.3.1.1. Wait for request's body.
+                                await body.wait()
+                            except Exception as error:
+                                # 8.8.3.1.2. If stream has errored, then set requestReadFailed
+                                # to true.
+                                request_read_failed = error
+                                reads_changed.notify()
+
+                        aborted = await abort_when(
+                            wait_for_body, reads_changed, lambda: request_read_failed is not None
+                        )
+                        # 8.8.3.2. If aborted and stream is readable, then error stream with
+                        # an AbortError and abort these steps.  (An aborted read is cancelled;
+                        # its stream is left as it is.  The read that failed stops here too:
+                        # step 8.11 rejects.)
+                        if aborted or request_read_failed is not None:
                             return
-                        # 8.8.3.2. If aborted and stream is readable, error stream with an
-                        # AbortError.  (Not modelled: an aborted read is cancelled and never
-                        # gets here; its stream is left as it is.)
                         # 8.8.3.3. Increment uploadTotal by request's body's length.
                         upload_total += body.length
-                        # 8.8.3.4. Decrement requestBodiesRemaining by 1.  (This read ends.)
+                        # 8.8.3.4. Decrement requestBodiesRemaining by 1.
+                        request_bodies_remaining -= 1
+                        reads_changed.notify()
 
-                    bodies.start_soon(read)
+                    reads.start_soon(read)
+                # 8.9. If at any point storing requests fails due to exceeding a quota limit,
+                # reject promise with a QuotaExceededError.  (The requests are stored once
+                # their bodies are read: after step 8.11, below.)
+                # 8.10. Wait for requestBodiesRemaining to be 0, or requestReadFailed to be
+                # true.
+                await reads_changed.wait_for(
+                    lambda: request_bodies_remaining == 0 or request_read_failed is not None
+                )
             # 8.11. If requestReadFailed is true, then reject promise with a TypeError.
             if request_read_failed is not None:
                 promise.reject(
@@ -180,10 +202,8 @@ class BackgroundFetchManager:
                     )
                 )
                 return
-            # 8.9. If at any point storing requests fails due to exceeding a quota limit,
-            # reject promise with a QuotaExceededError.  (Checked here, once the bodies are
-            # read.  The requests are stored with room for downloadTotal, as WPT and
-            # Chromium expect; SPEC-NOTES.md.)
+            # (Step 8.9's storing: the request bodies, with room for downloadTotal, as WPT
+            # and Chromium expect; SPEC-NOTES.md.)
             try:
                 ua.store.reserve(env.origin, upload_total + download_total)
             except StorageFull as full:
@@ -200,8 +220,9 @@ class BackgroundFetchManager:
                 title=title if title is not None else "",
                 service_worker_registration=registration,
                 update_handling_queue=ParallelQueue(f"update handling queue of {id!r}"),
+                tasks=ua.tasks.child(f"background fetch {id!r}", until="idle"),
             )
-            bg_fetch.update_handling_queue.start(ua.nursery)
+            bg_fetch.update_handling_queue.start(bg_fetch.tasks)
             # 8.13. Set bgFetchMap[id] to bgFetch.
             bg_fetch_map[id] = bg_fetch
             # 8.14. Queue a bgfetch task to resolve promise with the result of getting a
@@ -213,7 +234,7 @@ class BackgroundFetchManager:
             # (Run first, so a "prompt" permission pauses the fetch before it starts.)
             display(bg_fetch, env)
             # 8.16. In parallel, perform a background fetch with bgFetch.
-            ua.nursery.start_soon(perform_a_background_fetch, bg_fetch)
+            bg_fetch.tasks.in_parallel(perform_a_background_fetch, bg_fetch)
 
         extension.active_background_fetches_edit_queue.enqueue(steps)
         # 9. Return promise.

@@ -17,7 +17,7 @@ import trio
 
 from bgfetch.errors import NetworkError
 from bgfetch.fetch.response import strong_validator
-from bgfetch.infra import Condition
+from bgfetch.infra import Condition, abort_when
 from bgfetch.resume import (
     may_ask_for_the_rest,
     stored_bytes_are_complete,
@@ -52,8 +52,8 @@ COMPLETE_A_RECORD = "#complete-a-record-algorithm"
 async def perform_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
     """#perform-a-background-fetch-algorithm
 
-    Runs as a task of the user agent; the records run in this background fetch's
-    own nursery, which closes only when every record has stopped.
+    Runs as a task of bgFetch (``bg_fetch.tasks``); its records run in a nursery of
+    this algorithm's, which closes only when every record has stopped.
     """
     ua = bg_fetch.service_worker_registration.user_agent
     # 1. Let swRegistration be bgFetch's service worker registration.
@@ -66,6 +66,19 @@ async def perform_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
     failure_reason = ""
     settled = Condition()
     records_stopped = trio.Event()
+
+    def end_when_records_stop() -> None:
+        """Not a spec step: once the records are no longer available and no record can
+        append any more, the user agent frees their storage (SPEC-NOTES.md) and the
+        background fetch is over: its update handling queue closes after the steps
+        already enqueued, and with it the last of bgFetch's tasks."""
+
+        async def end() -> None:
+            await records_stopped.wait()
+            release_storage(bg_fetch)
+            bg_fetch.update_handling_queue.close()
+
+        bg_fetch.tasks.in_parallel(end)
 
     # 5. For each record in bgFetch's records, run these steps in parallel:
     async def settle(record: BackgroundFetchRecord) -> None:
@@ -164,31 +177,30 @@ async def perform_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
                     registration=get_a_background_fetch_registration_instance(bg_fetch, realm),
                 )
 
-            async def release_when_records_stop() -> None:
-                await records_stopped.wait()  # no record can append any more
-                release_storage(bg_fetch)
-
             # Then run these steps with dispatchedEvent in parallel:
             async def after_dispatch(dispatched_event: ExtendableEvent) -> None:
                 # 8.13.1. Wait until dispatchedEvent is not active.
                 await dispatched_event.wait_inactive()
                 # 8.13.2. Unset bgFetch's records available flag.
                 bg_fetch.records_available = False
-                ua.nursery.start_soon(release_when_records_stop)  # SPEC-NOTES.md
                 # 8.13.3. Update background fetch instances for bgFetch.
                 update_background_fetch_instances(bg_fetch)
                 ua.observers.step(ANCHOR, "8.13", "records no longer available", id=id)
+                end_when_records_stop()
 
             def fire() -> None:
                 if not fire_functional_event(
-                    sw_registration, event_name, create_event, after_dispatch
+                    sw_registration,
+                    event_name,
+                    create_event,
+                    lambda event: bg_fetch.tasks.in_parallel(after_dispatch, event),
                 ):
                     # Not a spec step: without an active worker, Fire a functional event does
                     # nothing and 8.13.1-8.13.3 never run; nothing holds the records any
                     # longer, so they are made unavailable at once.
                     bg_fetch.records_available = False
-                    ua.nursery.start_soon(release_when_records_stop)
                     update_background_fetch_instances(bg_fetch)
+                    end_when_records_stop()
 
             # Fired from bgFetch's update handling queue, after step 8.7's steps there have
             # queued their tasks, so an instance the worker's realm already holds shows the
@@ -422,24 +434,17 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
 
     # 12. Let result be the empty string.
     result = ""
+
     # 13. Run these steps, but abort when bgFetch's paused flag or abort all flag is set:
-    aborted = False
-    async with trio.open_nursery() as attempt:
+    async def steps() -> None:
+        # 13.1. Wait for fetchAttemptComplete to be true.
+        await fetch()
+        assert fetch_attempt_complete
 
-        async def run_fetch() -> None:
-            # 13.1. Wait for fetchAttemptComplete to be true.
-            await fetch()
-            assert fetch_attempt_complete
-            attempt.cancel_scope.cancel()  # stop watching the flags
-
-        async def abort_when() -> None:
-            nonlocal aborted
-            await bg_fetch.changed.wait_for(lambda: bg_fetch.paused or bg_fetch.abort_all)
-            aborted = True
-            attempt.cancel_scope.cancel()  # step 14.4 below: terminate the ongoing fetch
-
-        attempt.start_soon(run_fetch)
-        attempt.start_soon(abort_when)
+    # (Aborting cancels the fetch: step 14.4 below, "terminate the ongoing fetch".)
+    aborted = await abort_when(
+        steps, bg_fetch.changed, lambda: bg_fetch.paused or bg_fetch.abort_all
+    )
     if not aborted:
         # 13.2. Set result to responseData's result.
         result = response_data.result

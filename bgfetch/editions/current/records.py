@@ -40,7 +40,6 @@ def create_record_objects(
     records: list[concepts.BackgroundFetchRecord], realm: Environment
 ) -> list[BackgroundFetchRecord]:
     """#create-settled-fetches-algorithm"""
-    user_agent = realm.user_agent
     # 1. Let recordObjects be a new list.
     record_objects: list[BackgroundFetchRecord] = []
     # 2. For each record of records:
@@ -62,7 +61,7 @@ def create_record_objects(
         url = record.request.url.href
         stream = _stream_from_storage(response_data, url)
         # 2.9. Run these steps in parallel:
-        user_agent.nursery.start_soon(
+        realm.tasks.in_parallel(
             _resolve_response_ready, response_data, stream, response_ready, realm, url
         )
         # 2.10. Append recordObject to recordObjects.

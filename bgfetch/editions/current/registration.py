@@ -5,6 +5,7 @@ Names are the IDL's in snake_case; methods returning a promise are ``async``.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -164,3 +165,7 @@ class BackgroundFetchRegistration(EventTarget):
             f"<BackgroundFetchRegistration {self._id!r} downloaded={self._downloaded} "
             f"result={self._result!r} failure_reason={self._failure_reason!r}>"
         )
+
+
+# A BackgroundFetchManager's BackgroundFetchRegistration instances, by background fetch.
+InstancesMap = weakref.WeakValueDictionary[BackgroundFetch, BackgroundFetchRegistration]

@@ -15,7 +15,7 @@ import attrs
 
 from bgfetch.fetch.request import InternalRequest
 from bgfetch.fetch.response import InternalResponse
-from bgfetch.infra import Condition, ParallelQueue
+from bgfetch.infra import Condition, ParallelQueue, TaskOwner
 from bgfetch.store.base import StoredBytes
 from bgfetch.sw.registration import Registration
 
@@ -63,6 +63,9 @@ class BackgroundFetch:
     icons: list[Any]
     service_worker_registration: Registration
     progress_handling_queue: ParallelQueue
+    # Not in the draft: what runs in parallel for this background fetch (its algorithm,
+    # its progress handling queue); it ends when the fetch is over (perform.py).
+    tasks: TaskOwner
     last_reported_download: int = 0
     # (filled: 3abbda2) the bytes of request bodies sent so far, and the last reported.
     uploaded: int = 0
@@ -90,7 +93,7 @@ def registration_extension(registration: Registration) -> RegistrationExtension:
     empty map) and edit queue (the result of starting a new parallel queue), on first use."""
     if EXTENSION_KEY not in registration.extensions:
         queue = ParallelQueue(f"active background fetches edit queue of {registration.scope_url}")
-        queue.start(registration.user_agent.nursery)
+        queue.start(registration.user_agent.tasks)
         registration.extensions[EXTENSION_KEY] = RegistrationExtension({}, queue)
     extension: RegistrationExtension = registration.extensions[EXTENSION_KEY]
     return extension

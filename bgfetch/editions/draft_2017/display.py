@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bgfetch.errors import InvalidStateError
 from bgfetch.sw.environment import Environment
 from bgfetch.sw.registration import fire_functional_event
 
@@ -30,6 +31,7 @@ class BackgroundFetchDisplay:
     def __init__(self, bg_fetch: BackgroundFetch, environment: Environment) -> None:
         self.bg_fetch = bg_fetch
         self.environment = environment
+        self.dismissed = False
 
     # What the UI shows: the origin, with "equal or greater visibility" than the title
     # and icons, and the progress.
@@ -86,6 +88,17 @@ class BackgroundFetchDisplay:
                 background_fetch=bg_fetch,
             ),
         )
+
+    def dismiss(self) -> None:
+        """Swipe the UI away.  The draft says nothing of it; as the current edition's
+        display: only once the background fetch has settled (else cancel first)."""
+        if self.bg_fetch.settled_event == "":
+            raise InvalidStateError(
+                f"background fetch {self.id!r} is still running: it cannot be dismissed "
+                "without aborting"
+            )
+        self.dismissed = True
+        self.environment.user_agent.ui.remove(self)
 
     def __repr__(self) -> str:
         return (

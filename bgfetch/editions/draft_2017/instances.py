@@ -11,7 +11,7 @@ from bgfetch.sw.events import Event
 from bgfetch.sw.registration import registration_object
 
 from .concepts import BackgroundFetch
-from .registration import BackgroundFetchRegistration
+from .registration import BackgroundFetchRegistration, InstancesMap
 
 if TYPE_CHECKING:
     from .manager import BackgroundFetchManager
@@ -77,7 +77,7 @@ def report_progress_for_background_fetch(bg_fetch: BackgroundFetch) -> None:
 
 
 def get_a_background_fetch_registration_instance(
-    instances_map: dict[BackgroundFetch, BackgroundFetchRegistration],
+    instances_map: InstancesMap,
     bg_fetch: BackgroundFetch,
     realm: Environment,
 ) -> BackgroundFetchRegistration:
@@ -87,8 +87,9 @@ def get_a_background_fetch_registration_instance(
     *realm* is that manager's realm, where a new instance is created.
     """
     # 1. If instancesMap[bgFetch] exists, then return instancesMap[bgFetch].
-    if bg_fetch in instances_map:
-        return instances_map[bg_fetch]
+    existing = instances_map.get(bg_fetch)
+    if existing is not None:
+        return existing
     # 2. Let instance be a new BackgroundFetchRegistration whose background fetch is bgFetch.
     instance = BackgroundFetchRegistration(bg_fetch, realm)
     # 3. Set instancesMap[bgFetch] to instance.

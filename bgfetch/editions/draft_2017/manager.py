@@ -7,6 +7,7 @@ Where the draft says TODO, the behaviour is the nearest later revision's, marked
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,7 +29,7 @@ from .concepts import (
 from .display import show
 from .instances import get_a_background_fetch_registration_instance
 from .perform import attempt_a_background_fetch
-from .registration import BackgroundFetchRegistration
+from .registration import BackgroundFetchRegistration, InstancesMap
 
 
 class BackgroundFetchManager:
@@ -40,7 +41,9 @@ class BackgroundFetchManager:
         self.registration = registration_object.registration
         self.environment: Environment = registration_object.environment
         # BackgroundFetchRegistration instances: background fetch -> instance, initially empty.
-        self.instances: dict[BackgroundFetch, BackgroundFetchRegistration] = {}
+        # (Weak: an instance nobody holds can go, as the current spec allows, since nothing
+        # can tell that a later one is another; SPEC-NOTES.md.)
+        self.instances: InstancesMap = weakref.WeakValueDictionary()
 
     async def fetch(
         self,
@@ -146,8 +149,9 @@ class BackgroundFetchManager:
                 title=title,
                 service_worker_registration=registration,
                 progress_handling_queue=ParallelQueue(f"progress handling queue of {id!r}"),
+                tasks=ua.tasks.child(f"background fetch {id!r}", until="idle"),
             )
-            bg_fetch.progress_handling_queue.start(ua.nursery)
+            bg_fetch.progress_handling_queue.start(bg_fetch.tasks)
             # 9.5. Set bgFetchMap[id] to bgFetch.
             bg_fetch_map[id] = bg_fetch
             # 9.6. If storing bgFetch fails due to exceeding a quota limit, reject promise
@@ -172,7 +176,7 @@ class BackgroundFetchManager:
             # 9.8. Attempt a background fetch with bgFetch.  (In parallel, as 0a1eaad says:
             # run here, it would hold the edit queue until every fetch ended;
             # SPEC-NOTES.md.)
-            ua.nursery.start_soon(attempt_a_background_fetch, bg_fetch)
+            bg_fetch.tasks.in_parallel(attempt_a_background_fetch, bg_fetch)
 
         extension.active_background_fetches_edit_queue.enqueue(steps)
         # 10. Return promise.

@@ -22,7 +22,7 @@ import trio
 
 from bgfetch.errors import NetworkError
 from bgfetch.fetch.response import InternalResponse, strong_validator
-from bgfetch.infra import Condition, ParallelQueue
+from bgfetch.infra import Condition, ParallelQueue, abort_when
 from bgfetch.resume import (
     stored_bytes_are_complete,
     temporarily_unavailable,
@@ -59,8 +59,8 @@ def failed_cors_check(response: InternalResponse) -> bool:
 async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
     """#attempt-a-background-fetch-algorithm
 
-    Runs as a task of the user agent; the records run in this background fetch's
-    own nursery, which closes only when every record has stopped.
+    Runs as a task of bgFetch (``bg_fetch.tasks``); its records run in a nursery of
+    this algorithm's, which closes only when every record has stopped.
     """
     ua = bg_fetch.service_worker_registration.user_agent
     network = ua.network
@@ -77,6 +77,7 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
     changed = Condition()  # notified whenever completeFetches, abandoned or aborted change
     # 5. Let completeFetchesEditQueue be the result of starting a new parallel queue.
     complete_fetches_edit_queue = ParallelQueue(f"complete fetches edit queue of {bg_fetch.id!r}")
+    complete_fetches_edit_queue.start(bg_fetch.tasks)
 
     def abandon(record: BackgroundFetchRecord, at: str, why: str, *, abort: bool = False) -> None:
         """Set abandoned (and aborted) to true, as step *at* says."""
@@ -258,23 +259,12 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
 
     async def run_record(record: BackgroundFetchRecord) -> None:
         """Step 6 for one record, terminated (with the aborted flag set) by abort all."""
-        terminated = False
 
-        async with trio.open_nursery() as attempt:
+        async def run() -> None:
+            while not await fetch_record_once(record):
+                pass  # (filled) resume: fetch again
 
-            async def run() -> None:
-                while not await fetch_record_once(record):
-                    pass  # (filled) resume: fetch again
-                attempt.cancel_scope.cancel()  # stop watching the abort all flag
-
-            async def terminate_when_abort_all() -> None:
-                nonlocal terminated
-                await bg_fetch.changed.wait_for(lambda: bg_fetch.abort_all)
-                terminated = True
-                attempt.cancel_scope.cancel()
-
-            attempt.start_soon(run)
-            attempt.start_soon(terminate_when_abort_all)
+        terminated = await abort_when(run, bg_fetch.changed, lambda: bg_fetch.abort_all)
         if terminated and record.outcome == "":
             # The fetch was terminated with the aborted flag set: before its response,
             # step 6.5 sees the aborted flag; during its body, step 6.8.5.1 does.
@@ -283,93 +273,91 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
 
     records_stopped = trio.Event()
 
-    async def release_when_records_stop() -> None:
-        await records_stopped.wait()
-        release_storage(bg_fetch)
+    def end_when_records_stop(event: ExtendableEvent | None) -> None:
+        """Not in the draft (SPEC-NOTES.md): once the settled event (if one was fired) is
+        no longer active and no record can append any more, the records' storage goes
+        back to the quota and the background fetch is over: its progress handling queue
+        closes after the steps already enqueued, and with it the last of bgFetch's tasks."""
 
-    async with trio.open_nursery() as queue_owner:
-        complete_fetches_edit_queue.start(queue_owner)
-        async with trio.open_nursery() as records_nursery:
-            # 6. For each record in bgFetch's records, run these steps in parallel:
-            for record in bg_fetch.records:
-                records_nursery.start_soon(run_record, record)
-            # 7. Wait for either abandoned to be true, or completeFetches to be the size of
-            # bgFetch's records.
-            await changed.wait_for(lambda: abandoned or complete_fetches == len(bg_fetch.records))
-            # 8. Let operationAborted be aborted.
-            operation_aborted = aborted
-            # 9. If abandoned is true:
-            if abandoned:
-                # 9.1. TODO: terminate all related fetches.  (filled: 8a2733f) Set
-                # bgFetch's abort all flag.
-                step(ANCHOR, "9.1", "terminate all related fetches", id=bg_fetch.id)
-                bg_fetch.abort_all = True
+        async def end() -> None:
+            if event is not None:
+                await event.wait_inactive()
+            await records_stopped.wait()
+            release_storage(bg_fetch)
+            bg_fetch.progress_handling_queue.close()
 
-            # 10. Enqueue the following steps to swRegistration's active background
-            # fetches edit queue:
-            def settle() -> None:
-                nonlocal operation_aborted
-                # 10.1. Let activeBgFetches be swRegistration's active background fetches.
-                active_bg_fetches = registration_extension(
-                    sw_registration
-                ).active_background_fetches
-                # 10.2. Let id be bgFetch's id.
-                id = bg_fetch.id
-                # 10.3. If activeBgFetches contains bgFetch, then remove activeBgFetches[id].
-                if contains(active_bg_fetches, bg_fetch):
-                    del active_bg_fetches[id]
-                # 10.4. Otherwise, set operationAborted to true.  (The abort race: abort()
-                # succeeded while a fetch failed; its abort event fires.)
-                else:
-                    if not operation_aborted:
-                        step(ANCHOR, "10.4", "abort() won the race", id=id)
-                    operation_aborted = True
-                # 10.5-10.7. Choose the event.
-                event_name: str
-                if operation_aborted:
-                    # 10.5. "backgroundfetchabort", using BackgroundFetchSettledEvent.
-                    at, event_name = "10.5", "backgroundfetchabort"
-                elif abandoned:
-                    # 10.6. "backgroundfetchfail", using BackgroundFetchUpdateEvent.
-                    at, event_name = "10.6", "backgroundfetchfail"
-                else:
-                    # 10.7. "backgroundfetched", using BackgroundFetchUpdateEvent.
-                    at, event_name = "10.7", "backgroundfetched"
-                bg_fetch.settled_event = event_name
-                step(ANCHOR, at, f"fire {event_name}", id=id)
+        bg_fetch.tasks.in_parallel(end)
 
-                # Fire a functional event named eventName on swRegistration with:
-                # id: id (filled: d18bb02); fetches: a new BackgroundFetchSettledFetches
-                # whose records are bgFetch's records (filled: 0a1eaad).
-                def create_event(realm: ServiceWorkerGlobalScope) -> ExtendableEvent:
-                    init = {
-                        "id": id,
-                        "fetches": BackgroundFetchSettledFetches(bg_fetch.records, realm),
-                    }
-                    constructor = (
-                        BackgroundFetchSettledEvent
-                        if event_name == "backgroundfetchabort"
-                        else BackgroundFetchUpdateEvent
-                    )
-                    return constructor(event_name, init, is_trusted=True, background_fetch=bg_fetch)
+    async with trio.open_nursery() as records_nursery:
+        # 6. For each record in bgFetch's records, run these steps in parallel:
+        for record in bg_fetch.records:
+            records_nursery.start_soon(run_record, record)
+        # 7. Wait for either abandoned to be true, or completeFetches to be the size of
+        # bgFetch's records.
+        await changed.wait_for(lambda: abandoned or complete_fetches == len(bg_fetch.records))
+        # 8. Let operationAborted be aborted.
+        operation_aborted = aborted
+        # 9. If abandoned is true:
+        if abandoned:
+            # 9.1. TODO: terminate all related fetches.  (filled: 8a2733f) Set
+            # bgFetch's abort all flag.
+            step(ANCHOR, "9.1", "terminate all related fetches", id=bg_fetch.id)
+            bg_fetch.abort_all = True
 
-                # Not in the draft (SPEC-NOTES.md): once the event is no longer active and
-                # every record has stopped, the records' storage goes back to the quota.
-                async def release_when_done(event: ExtendableEvent) -> None:
-                    await event.wait_inactive()
-                    await records_stopped.wait()
-                    release_storage(bg_fetch)
+        # 10. Enqueue the following steps to swRegistration's active background
+        # fetches edit queue:
+        def settle() -> None:
+            nonlocal operation_aborted
+            # 10.1. Let activeBgFetches be swRegistration's active background fetches.
+            active_bg_fetches = registration_extension(sw_registration).active_background_fetches
+            # 10.2. Let id be bgFetch's id.
+            id = bg_fetch.id
+            # 10.3. If activeBgFetches contains bgFetch, then remove activeBgFetches[id].
+            if contains(active_bg_fetches, bg_fetch):
+                del active_bg_fetches[id]
+            # 10.4. Otherwise, set operationAborted to true.  (The abort race: abort()
+            # succeeded while a fetch failed; its abort event fires.)
+            else:
+                if not operation_aborted:
+                    step(ANCHOR, "10.4", "abort() won the race", id=id)
+                operation_aborted = True
+            # 10.5-10.7. Choose the event.
+            event_name: str
+            if operation_aborted:
+                # 10.5. "backgroundfetchabort", using BackgroundFetchSettledEvent.
+                at, event_name = "10.5", "backgroundfetchabort"
+            elif abandoned:
+                # 10.6. "backgroundfetchfail", using BackgroundFetchUpdateEvent.
+                at, event_name = "10.6", "backgroundfetchfail"
+            else:
+                # 10.7. "backgroundfetched", using BackgroundFetchUpdateEvent.
+                at, event_name = "10.7", "backgroundfetched"
+            bg_fetch.settled_event = event_name
+            step(ANCHOR, at, f"fire {event_name}", id=id)
 
-                if not fire_functional_event(
-                    sw_registration, event_name, create_event, release_when_done
-                ):
-                    ua.nursery.start_soon(release_when_records_stop)
+            # Fire a functional event named eventName on swRegistration with:
+            # id: id (filled: d18bb02); fetches: a new BackgroundFetchSettledFetches
+            # whose records are bgFetch's records (filled: 0a1eaad).
+            def create_event(realm: ServiceWorkerGlobalScope) -> ExtendableEvent:
+                init = {
+                    "id": id,
+                    "fetches": BackgroundFetchSettledFetches(bg_fetch.records, realm),
+                }
+                constructor = (
+                    BackgroundFetchSettledEvent
+                    if event_name == "backgroundfetchabort"
+                    else BackgroundFetchUpdateEvent
+                )
+                return constructor(event_name, init, is_trusted=True, background_fetch=bg_fetch)
 
-            registration_extension(sw_registration).active_background_fetches_edit_queue.enqueue(
-                settle
-            )
-        records_stopped.set()
-        queue_owner.cancel_scope.cancel()  # every record has stopped: the queue is done
+            if not fire_functional_event(
+                sw_registration, event_name, create_event, end_when_records_stop
+            ):
+                end_when_records_stop(None)
+
+        registration_extension(sw_registration).active_background_fetches_edit_queue.enqueue(settle)
+    records_stopped.set()
+    complete_fetches_edit_queue.close()  # every record has stopped: nothing more to count
 
 
 def release_storage(bg_fetch: BackgroundFetch) -> None:

@@ -126,7 +126,6 @@ def create_active_fetches(
 ) -> list[BackgroundFetchActiveFetch]:
     """(filled) Create record objects, #create-settled-fetches-algorithm (sic) of 4e709be,
     over the draft's records."""
-    user_agent = realm.user_agent
     # 1. Let recordObjects be a new list.
     record_objects: list[BackgroundFetchActiveFetch] = []
     # 2. For each record of records:
@@ -140,9 +139,7 @@ def create_active_fetches(
         # 2.6-2.7. Let stream be a new ReadableStream whose pull reads the stored bytes.
         stream = stream_from_storage(record)
         # 2.8. Run these steps in parallel:
-        user_agent.nursery.start_soon(
-            _resolve_response_ready, record, stream, response_ready, realm
-        )
+        realm.tasks.in_parallel(_resolve_response_ready, record, stream, response_ready, realm)
         # 2.9. Append recordObject to recordObjects.
         record_objects.append(record_object)
     # 3. Return recordObjects.

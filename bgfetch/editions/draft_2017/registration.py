@@ -7,6 +7,7 @@ Where the draft says TODO, the behaviour is the nearest later revision's, marked
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -114,3 +115,7 @@ class BackgroundFetchRegistration(EventTarget):
             f"<BackgroundFetchRegistration {self._id!r} downloaded={self._downloaded}"
             f"/{self._download_total} uploaded={self._uploaded}/{self._upload_total}>"
         )
+
+
+# A BackgroundFetchManager's BackgroundFetchRegistration instances, by background fetch.
+InstancesMap = weakref.WeakValueDictionary[BackgroundFetch, BackgroundFetchRegistration]
