@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 import bgfetch
-from bgfetch.editions import load_edition
+from bgfetch.editions import edition_name
 from bgfetch.testing import OriginServer, open_window_with_worker
 
 ORIGIN = "https://podcast.example"
@@ -86,7 +86,7 @@ def _worker(console: Console, done: trio.Event) -> bgfetch.ServiceWorker:
 async def run_demo(edition: str = "current", console: Console | None = None) -> int:
     """Run the demo under *edition*; return the process exit status (0: success)."""
     console = console or Console()
-    load_edition(edition)  # a clear error for an unknown edition, before anything runs
+    name = edition_name(edition)  # a clear error for an unknown edition, before anything runs
     network = bgfetch.VirtualNetwork()
     server = OriginServer()
     files = _files()
@@ -106,7 +106,7 @@ async def run_demo(edition: str = "current", console: Console | None = None) -> 
         f"{total:,} bytes from {ORIGIN}"
     )
 
-    async with bgfetch.open_user_agent(network=network, edition=edition) as ua:
+    async with bgfetch.open_user_agent(network=network, edition=name) as ua:
         _, registration = await open_window_with_worker(ua, _worker(console, done), f"{ORIGIN}/")
         columns = (
             TextColumn("{task.description}"),

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from bgfetch.url import Origin, parse_url
 
-STATES = ("granted", "denied", "prompt")
+PermissionState = Literal["granted", "denied", "prompt"]
+STATES: tuple[PermissionState, ...] = get_args(PermissionState)
 
 
 class Permissions:
     """The user's permission decisions: one state per (feature name, origin)."""
 
-    def __init__(self, default: str = "granted") -> None:
-        self._check(default)
-        self.default = default
-        self._states: dict[tuple[str, Origin], str] = {}
+    def __init__(self, default: PermissionState = "granted") -> None:
+        self.default = self._check(default)
+        self._states: dict[tuple[str, Origin], PermissionState] = {}
 
     @staticmethod
-    def _check(state: str) -> None:
-        if state not in STATES:
-            raise ValueError(f"permission state must be one of {STATES}, not {state!r}")
+    def _check(state: str) -> PermissionState:
+        for known in STATES:
+            if state == known:
+                return known
+        raise ValueError(f"permission state must be one of {STATES}, not {state!r}")
 
     @staticmethod
     def _origin(origin: str | Origin) -> Origin:
@@ -29,10 +33,9 @@ class Permissions:
             raise ValueError(f"{origin!r} has no tuple origin")
         return parsed
 
-    def set(self, name: str, origin: str | Origin, state: str) -> None:
-        self._check(state)
-        self._states[(name, self._origin(origin))] = state
+    def set(self, name: str, origin: str | Origin, state: PermissionState) -> None:
+        self._states[(name, self._origin(origin))] = self._check(state)
 
-    def state(self, name: str, origin: str | Origin) -> str:
+    def state(self, name: str, origin: str | Origin) -> PermissionState:
         """The permission state for a PermissionDescriptor with *name* at *origin*."""
         return self._states.get((name, self._origin(origin)), self.default)

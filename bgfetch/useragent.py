@@ -14,13 +14,13 @@ from typing import Any
 import attrs
 import trio
 
-from bgfetch.editions import load_edition
+from bgfetch.editions import EditionName, load_edition
 from bgfetch.fetch.fetching import Fetcher
 from bgfetch.fetch.http import ConnectionPool
 from bgfetch.infra import Condition, TaskOwner
 from bgfetch.net.base import Transport
 from bgfetch.observe import Observers
-from bgfetch.permissions import Permissions
+from bgfetch.permissions import Permissions, PermissionState
 from bgfetch.store.base import DEFAULT_QUOTA, Store
 from bgfetch.store.memory import MemoryStore
 from bgfetch.sw.environment import Environment, Window
@@ -93,9 +93,9 @@ class UserAgent:
 async def open_user_agent(
     *,
     network: Transport | None = None,
-    edition: str = "current",
+    edition: EditionName = "current",
     quota: int | None = DEFAULT_QUOTA,
-    permission: str = "granted",
+    permission: PermissionState = "granted",
 ) -> AsyncIterator[UserAgent]:
     """A user agent for the block's duration; leaving the block cancels and cleans up everything.
 

@@ -9,15 +9,24 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import Literal
 
-EDITIONS = {
+EditionName = Literal["current", "2017-10-12"]
+
+EDITIONS: dict[EditionName, str] = {
     "current": "bgfetch.editions.current",
     "2017-10-12": "bgfetch.editions.draft_2017",
 }
 
 
+def edition_name(name: str) -> EditionName:
+    """*name* as an edition name; ValueError naming it and the known ones otherwise."""
+    for known in EDITIONS:
+        if name == known:
+            return known
+    names = ", ".join(repr(n) for n in EDITIONS)
+    raise ValueError(f"unknown spec edition {name!r}; known editions: {names}")
+
+
 def load_edition(name: str) -> ModuleType:
-    if name not in EDITIONS:
-        known = ", ".join(repr(n) for n in EDITIONS)
-        raise ValueError(f"unknown spec edition {name!r}; known editions: {known}")
-    return importlib.import_module(EDITIONS[name])
+    return importlib.import_module(EDITIONS[edition_name(name)])

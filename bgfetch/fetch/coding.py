@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import AsyncIterator
-from typing import Any, Protocol
+from typing import Protocol
 
 from bgfetch.errors import NetworkError
 from bgfetch.fetch.headers import ExtractFailure, HeaderList, extract_token_list_values
@@ -40,10 +40,10 @@ class _ZlibDecoder:
     def __init__(self, coding: str) -> None:
         self.coding = coding
         self._gzip = coding in ("gzip", "x-gzip")
-        self._zlib: Any = None
+        self._zlib: zlib._Decompress | None = None
         self._pending = b""  # deflate: bytes held until the wrapping is known
 
-    def _new(self, first: bytes) -> Any:
+    def _new(self, first: bytes) -> zlib._Decompress:
         if self._gzip:
             return zlib.decompressobj(16 + zlib.MAX_WBITS)
         # RFC 9110's "deflate" is zlib-wrapped; some servers send a raw deflate stream.
@@ -78,6 +78,7 @@ class _ZlibDecoder:
         return self._finish_checked()
 
     def _finish_checked(self) -> bytes:
+        assert self._zlib is not None
         tail: bytes = self._zlib.flush()
         if not self._zlib.eof:
             raise zlib.error("the stream ends early")

@@ -53,7 +53,8 @@ class Environment:
         key = (kind, id(concept))
         if key not in self._realm:
             self._realm[key] = (concept, create())  # keep the concept alive with its id
-        return self._realm[key][1]
+        made: T = self._realm[key][1]
+        return made
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url.href}>"

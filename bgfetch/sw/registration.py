@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+import attrs
 import trio
 
 from bgfetch.infra import Condition
@@ -104,14 +105,16 @@ class ServiceWorkerGlobalScope(Environment):
             event._notify()
 
 
+@attrs.define(eq=False)
 class WorkerInstance:
     """The spec's *service worker* concept: a script, a state, a global object."""
 
-    def __init__(self, script: ServiceWorker, registration: Registration) -> None:
-        self.script = script
-        self.registration = registration
-        self.state = "parsed"
-        self.global_scope: ServiceWorkerGlobalScope | None = None
+    script: ServiceWorker
+    registration: Registration
+    state: Literal["parsed", "installing", "installed", "activating", "activated", "redundant"] = (
+        "parsed"
+    )
+    global_scope: ServiceWorkerGlobalScope | None = None
 
     def run(self) -> ServiceWorkerGlobalScope:
         """Run Service Worker: set up its global scope and event loop once."""
@@ -122,18 +125,21 @@ class WorkerInstance:
         return self.global_scope
 
 
+@attrs.define(eq=False)
 class Registration:
     """The spec's *service worker registration* concept."""
 
-    def __init__(self, user_agent: UserAgent, scope_url: URL) -> None:
-        self.user_agent = user_agent
-        self.scope_url = scope_url
-        self.installing_worker: WorkerInstance | None = None
-        self.waiting_worker: WorkerInstance | None = None
-        self.active_worker: WorkerInstance | None = None
-        self.changed: Condition = user_agent.registrations_changed
-        # Specifications that extend a registration keep their state here, by name.
-        self.extensions: dict[str, Any] = {}
+    user_agent: UserAgent = attrs.field(repr=False)
+    scope_url: URL
+    installing_worker: WorkerInstance | None = None
+    waiting_worker: WorkerInstance | None = None
+    active_worker: WorkerInstance | None = None
+    changed: Condition = attrs.field(
+        default=attrs.Factory(lambda self: self.user_agent.registrations_changed, takes_self=True),
+        repr=False,
+    )
+    # Specifications that extend a registration keep their state here, by name.
+    extensions: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
     @property
     def origin(self) -> Any:
@@ -163,9 +169,6 @@ class Registration:
         await _fire_and_wait(scope, ExtendableEvent("activate"))
         worker.state = "activated"
         self.changed.notify()
-
-    def __repr__(self) -> str:
-        return f"<Registration scope={self.scope_url.href}>"
 
 
 async def _fire_and_wait(scope: ServiceWorkerGlobalScope, event: ExtendableEvent) -> bool:

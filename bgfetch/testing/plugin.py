@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import trio.testing
 
+from bgfetch.editions import edition_name
 from bgfetch.net.virtual import VirtualNetwork
 from bgfetch.testing.origin_server import OriginServer
 from bgfetch.useragent import UserAgent, open_user_agent
@@ -83,7 +84,8 @@ async def user_agent(
     The test fails if a service-worker handler raised: an exception in a handler
     is a bug in the worker under test, and would otherwise pass unseen.
     """
-    async with open_user_agent(network=virtual_network, edition=bgfetch_edition) as ua:
+    edition = edition_name(bgfetch_edition)
+    async with open_user_agent(network=virtual_network, edition=edition) as ua:
         yield ua
         errors = list(ua.handler_errors)
     if errors:

@@ -9,7 +9,7 @@ assignment: ``response_data.result = "success"``.
 from __future__ import annotations
 
 import builtins
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -18,6 +18,16 @@ from bgfetch.fetch.response import InternalResponse
 from bgfetch.infra import Condition, ParallelQueue, TaskOwner
 from bgfetch.store.base import StoredBytes
 from bgfetch.sw.registration import Registration
+
+# The IDL's BackgroundFetchResult and BackgroundFetchFailureReason enums
+# (#background-fetch-registration).
+BackgroundFetchResult = Literal["", "success", "failure"]
+BackgroundFetchFailureReason = Literal[
+    "", "aborted", "bad-status", "fetch-error", "quota-exceeded", "download-total-exceeded"
+]
+# A background fetch response's result: any BackgroundFetchFailureReason, "success", or
+# "redundant".
+ResponseResult = BackgroundFetchFailureReason | Literal["success", "redundant"]
 
 
 def _notify(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> Any:
@@ -31,7 +41,7 @@ class BackgroundFetchResponse:
 
     bytes: StoredBytes
     response: InternalResponse | None = attrs.field(default=None, on_setattr=_notify)
-    result: str = attrs.field(default="", on_setattr=_notify)
+    result: ResponseResult = attrs.field(default="", on_setattr=_notify)
     changed: Condition = attrs.field(factory=Condition, repr=False)
 
     @property
@@ -72,8 +82,8 @@ class BackgroundFetch:
     # its update handling queue); it ends when the fetch is over (perform.py).
     tasks: TaskOwner
     uploaded: int = 0
-    result: str = ""
-    failure_reason: str = ""
+    result: BackgroundFetchResult = ""
+    failure_reason: BackgroundFetchFailureReason = ""
     records_available: bool = True
     paused: bool = attrs.field(default=False, on_setattr=_notify)
     abort_all: bool = attrs.field(default=False, on_setattr=_notify)

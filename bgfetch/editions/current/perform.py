@@ -30,6 +30,7 @@ from bgfetch.sw.registration import ServiceWorkerGlobalScope, fire_functional_ev
 
 from .concepts import (
     BackgroundFetch,
+    BackgroundFetchFailureReason,
     BackgroundFetchRecord,
     BackgroundFetchResponse,
     contains_background_fetch,
@@ -63,7 +64,7 @@ async def perform_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
     # 3. Let immediateFailure be false.
     immediate_failure = False
     # 4. Let failureReason be the empty string.
-    failure_reason = ""
+    failure_reason: BackgroundFetchFailureReason = ""
     settled = Condition()
     records_stopped = trio.Event()
 

@@ -9,7 +9,7 @@ is marked "(filled: ...)" and listed in SPEC-NOTES.md, "2017-10-12 edition".
 from __future__ import annotations
 
 import builtins
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -40,7 +40,9 @@ class BackgroundFetchRecord:
     # this record's fetch ended: "" while fetching, "success" when the body was
     # transmitted normally, "aborted" when it was terminated with the aborted flag,
     # "failed" otherwise.  responseReady and BackgroundFetchSettledFetch.response read it.
-    outcome: str = attrs.field(default="", on_setattr=_notify)
+    outcome: Literal["", "success", "aborted", "failed"] = attrs.field(
+        default="", on_setattr=_notify
+    )
     # Not in the draft: resumes made after a cut (bounded, as the current edition's).
     resumes: int = 0
     changed: Condition = attrs.field(factory=Condition, repr=False)
