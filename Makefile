@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint clean
+.PHONY: run test lint spec-lint steps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,14 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
+
+# Anchors, step numbers and SPEC-NOTES pointers in the code, against specs/ (scripts/spec_lint.py).
+spec-lint: $(STAMP)
+	$(BIN)/python scripts/spec_lint.py
+
+# Which spec steps the tests pin (@pytest.mark.step), per algorithm and edition.
+steps: $(STAMP)
+	$(BIN)/python -m pytest --collect-only -q --collect-steps=.steps.json spec_tests conformance > /dev/null && $(BIN)/python scripts/steps_report.py .steps.json
 
 # docs/editions.md: the same scenarios under both spec editions, side by side.
 .PHONY: docs
