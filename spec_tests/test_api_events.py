@@ -56,6 +56,8 @@ def capture(worker, type, calls):
         ("/missing.txt", "backgroundfetchfail", "failure", "bad-status"),
     ],
 )
+@pytest.mark.step("#background-fetch-event")
+@pytest.mark.step("#perform-a-background-fetch-algorithm", "8.13")
 async def test_settle_event_registration_is_the_instance_in_the_workers_realm(
     user_agent, origin_server, url, type, result, failure_reason
 ):
@@ -77,6 +79,8 @@ async def test_settle_event_registration_is_the_instance_in_the_workers_realm(
     )
 
 
+@pytest.mark.step("#background-fetch-event")
+@pytest.mark.step("#perform-a-background-fetch-algorithm", "8.10.2")
 async def test_abort_event_is_a_background_fetch_event_without_update_ui(user_agent, origin_server):
     worker, _, registration = await page(user_agent, origin_server)
     bg = await registration.background_fetch.fetch("aborted", "/slow")
@@ -89,6 +93,7 @@ async def test_abort_event_is_a_background_fetch_event_without_update_ui(user_ag
     assert (settled.result, settled.failure_reason) == ("failure", "aborted")
 
 
+@pytest.mark.step("#background-fetch-event")
 async def test_event_registration_returns_the_value_it_was_initialized_to(
     user_agent, origin_server
 ):
@@ -103,6 +108,7 @@ async def test_event_registration_returns_the_value_it_was_initialized_to(
 # -- BackgroundFetchUpdateUIEvent.updateUI() -------------------------------------------
 
 
+@pytest.mark.step("#background-fetch-update-ui-event-update-ui", "7")
 async def test_update_ui_resolves_once(user_agent, origin_server):
     # WPT update-ui 1: updateUI({title}) inside waitUntil resolves.
     worker = ReportingWorker()
@@ -124,6 +130,7 @@ async def test_update_ui_resolves_once(user_agent, origin_server):
     assert user_agent.ui.find("update-once").title == "Title1"
 
 
+@pytest.mark.step("#background-fetch-update-ui-event-update-ui", "1")
 async def test_update_ui_called_twice_rejects_with_invalid_state_error(user_agent, origin_server):
     # Step 1 (UI updated flag set); WPT update-ui 2.
     worker = ReportingWorker()
@@ -144,6 +151,7 @@ async def test_update_ui_called_twice_rejects_with_invalid_state_error(user_agen
     assert user_agent.ui.find("update-twice").title == "first"
 
 
+@pytest.mark.step("#background-fetch-update-ui-event-update-ui", "1")
 async def test_update_ui_when_the_event_is_not_active_rejects_with_invalid_state_error(
     user_agent, origin_server
 ):
@@ -163,6 +171,7 @@ async def test_update_ui_when_the_event_is_not_active_rejects_with_invalid_state
     assert user_agent.ui.find("update-inactive").title == "T"
 
 
+@pytest.mark.step("#background-fetch-update-ui-event-update-ui", "1")
 async def test_update_ui_of_an_untrusted_event_rejects_with_invalid_state_error(
     user_agent, origin_server
 ):
@@ -177,6 +186,7 @@ async def test_update_ui_of_an_untrusted_event_rejects_with_invalid_state_error(
     assert user_agent.ui.find("untrusted").title == "T"
 
 
+@pytest.mark.step("#background-fetch-update-ui-event-update-ui", "5", "6")
 async def test_update_ui_sets_title_and_icons_shown_in_the_ui(user_agent, origin_server):
     # Steps 5-6, in the fail event too.
     worker = ReportingWorker()
@@ -197,6 +207,7 @@ async def test_update_ui_sets_title_and_icons_shown_in_the_ui(user_agent, origin
     assert concept(seen[0][0].registration).title == "Failed"
 
 
+@pytest.mark.step("#background-fetch-update-ui-event-update-ui", "5", "6")
 async def test_update_ui_keeps_the_members_that_are_not_present(user_agent, origin_server):
     # Steps 5-6: only present members replace the background fetch's.
     worker = ReportingWorker()
@@ -210,6 +221,7 @@ async def test_update_ui_keeps_the_members_that_are_not_present(user_agent, orig
     assert (display.title, display.icons) == ("Kept", [])
 
 
+@pytest.mark.step("#background-fetch-update-ui-event-update-ui", "6")
 async def test_update_ui_with_an_empty_title_sets_it(user_agent, origin_server):
     # Step 6: a present member, even the empty string, replaces the title.
     worker = ReportingWorker()
@@ -221,6 +233,7 @@ async def test_update_ui_with_an_empty_title_sets_it(user_agent, origin_server):
     assert user_agent.ui.find("empty-title").title == ""
 
 
+@pytest.mark.step("#background-fetch-update-ui-event-update-ui", "2", "3")
 async def test_update_ui_without_options_sets_the_flag_and_changes_nothing(
     user_agent, origin_server
 ):
@@ -243,6 +256,7 @@ async def test_update_ui_without_options_sets_the_flag_and_changes_nothing(
     assert user_agent.ui.find("no-options").title == "Same"
 
 
+@pytest.mark.step("#background-fetch-update-ui-event-update-ui", "1")
 async def test_update_ui_in_a_synchronous_handler_resolves(user_agent, origin_server):
     # The event is active while it is being dispatched.
     worker = ReportingWorker()
@@ -260,6 +274,7 @@ async def test_update_ui_in_a_synchronous_handler_resolves(user_agent, origin_se
     assert user_agent.ui.find("sync").title == "sync"
 
 
+@pytest.mark.step("#background-fetch-update-ui-event-update-ui", "1")
 async def test_update_ui_after_awaits_in_an_async_handler_resolves(user_agent, origin_server):
     # An async handler is part of the dispatch until it returns: still active.
     worker = ReportingWorker()

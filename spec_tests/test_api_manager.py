@@ -38,12 +38,14 @@ async def page(user_agent, origin_server, *, slow=False):
 # -- fetch(): argument conversion (WebIDL, before the steps) ---------------------------
 
 
+@pytest.mark.step("#background-fetch-manager-fetch")
 async def test_fetch_rejects_a_non_string_id_with_type_error(user_agent, origin_server):
     _, _, registration = await page(user_agent, origin_server)
     with pytest.raises(TypeError, match="not 42"):
         await registration.background_fetch.fetch(42, FEATURE_PATH)
 
 
+@pytest.mark.step("#background-fetch-manager-fetch")
 async def test_fetch_rejects_a_negative_download_total_with_type_error(user_agent, origin_server):
     _, _, registration = await page(user_agent, origin_server)
     with pytest.raises(TypeError, match="not -1"):
@@ -54,6 +56,7 @@ async def test_fetch_rejects_a_negative_download_total_with_type_error(user_agen
 # -- fetch() steps 4-6: requests --------------------------------------------------------
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "4")
 async def test_fetch_wraps_a_single_url_string_in_a_list(user_agent, origin_server):
     worker, _, registration = await page(user_agent, origin_server)
     await registration.background_fetch.fetch("one", FEATURE_PATH)
@@ -61,6 +64,7 @@ async def test_fetch_wraps_a_single_url_string_in_a_list(user_agent, origin_serv
     assert [(r.url, r.text) for r in settled.results] == [(ORIGIN + FEATURE_PATH, FEATURE)]
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "4")
 async def test_fetch_wraps_a_single_request_object_in_a_list(user_agent, origin_server):
     worker, _, registration = await page(user_agent, origin_server)
     request = bgfetch.Request(ORIGIN + FEATURE_PATH, headers={"X-Why": "test"})
@@ -71,6 +75,7 @@ async def test_fetch_wraps_a_single_request_object_in_a_list(user_agent, origin_
     assert settled.texts() == [FEATURE]
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "4")
 async def test_fetch_accepts_any_iterable_of_requests(user_agent, origin_server):
     worker, _, registration = await page(user_agent, origin_server)
     requests = (url for url in [FEATURE_PATH, bgfetch.Request(ORIGIN + "/slow")])
@@ -82,6 +87,7 @@ async def test_fetch_accepts_any_iterable_of_requests(user_agent, origin_server)
     assert (await worker.wait("gen")).result == "success"
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "5")
 async def test_fetch_rejects_an_empty_request_list_with_type_error(user_agent, origin_server):
     # Step 5; WPT fetch.https.window.js 2 (fetch(id, [])).
     _, _, registration = await page(user_agent, origin_server)
@@ -99,6 +105,7 @@ async def test_fetch_rejects_an_empty_request_list_with_type_error(user_agent, o
         "https://:password@example.com",
     ],
 )
+@pytest.mark.step("#background-fetch-manager-fetch", "6.1")
 async def test_fetch_rejects_when_the_request_constructor_throws_for_credentials(
     user_agent, origin_server, url
 ):
@@ -110,6 +117,7 @@ async def test_fetch_rejects_when_the_request_constructor_throws_for_credentials
     assert await registration.background_fetch.get_ids() == []
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "6.1")
 async def test_fetch_rejects_when_the_request_constructor_throws_for_an_invalid_url(
     user_agent, origin_server
 ):
@@ -118,6 +126,7 @@ async def test_fetch_rejects_when_the_request_constructor_throws_for_an_invalid_
         await registration.background_fetch.fetch("bad-url", "https://[oops/")
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "6.2")
 async def test_fetch_rejects_a_no_cors_request_with_type_error(user_agent, origin_server):
     # Step 6.2; WPT fetch 2 (Request(..., {mode: 'no-cors'})).
     _, _, registration = await page(user_agent, origin_server)
@@ -127,6 +136,7 @@ async def test_fetch_rejects_a_no_cors_request_with_type_error(user_agent, origi
     assert await registration.background_fetch.get_ids() == []
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "6.2")
 async def test_fetch_rejects_the_whole_list_when_one_request_is_no_cors(user_agent, origin_server):
     _, _, registration = await page(user_agent, origin_server)
     requests = [FEATURE_PATH, bgfetch.Request(ORIGIN + "/other", mode="no-cors")]
@@ -138,6 +148,7 @@ async def test_fetch_rejects_the_whole_list_when_one_request_is_no_cors(user_age
     assert user_agent.ui.displays == []
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "6.3")
 async def test_fetch_sets_each_request_client_to_null(user_agent, origin_server):
     # Step 6.3.
     _, window, registration = await page(user_agent, origin_server)
@@ -148,6 +159,7 @@ async def test_fetch_sets_each_request_client_to_null(user_agent, origin_server)
     assert all(record.request.origin == window.origin for record in concept(bg).records)
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "6.4", "6.5", "6.6")
 async def test_fetch_makes_one_record_per_request_in_order(user_agent, origin_server):
     # Steps 6.4-6.6: a record per request, whose response data is a new response.
     _, _, registration = await page(user_agent, origin_server)
@@ -157,6 +169,7 @@ async def test_fetch_makes_one_record_per_request_in_order(user_agent, origin_se
     assert len({id(r.response_data) for r in records}) == 3
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "6.1")
 async def test_fetch_resolves_relative_urls_against_the_window_url(user_agent, origin_server):
     origin_server.add("/app/data.txt", "app data")
     worker = ReportingWorker()
@@ -166,6 +179,7 @@ async def test_fetch_resolves_relative_urls_against_the_window_url(user_agent, o
     assert [(r.url, r.text) for r in settled.results] == [(ORIGIN + "/app/data.txt", "app data")]
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "6.1")
 async def test_fetch_of_the_empty_url_fetches_the_page_itself(user_agent, origin_server):
     # WPT fetch 4: "Empty URL is OK".
     origin_server.add("/page.html", "<!doctype html>")
@@ -180,6 +194,7 @@ async def test_fetch_of_the_empty_url_fetches_the_page_itself(user_agent, origin
     ]
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "8.14.1")
 async def test_fetch_from_the_workers_realm_resolves_with_the_workers_instance(
     user_agent, origin_server
 ):
@@ -207,6 +222,7 @@ async def test_fetch_from_the_workers_realm_resolves_with_the_workers_instance(
 # -- fetch() step 8: the active background fetches edit queue ---------------------------
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "8.1", "8.2")
 async def test_fetch_rejects_with_not_allowed_error_when_permission_is_denied(
     user_agent, origin_server
 ):
@@ -222,6 +238,7 @@ async def test_fetch_rejects_with_not_allowed_error_when_permission_is_denied(
     assert user_agent.ui.displays == []
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "8.1")
 async def test_fetch_denied_for_another_origin_does_not_apply_here(user_agent, origin_server):
     worker, _, registration = await page(user_agent, origin_server)
     user_agent.permissions.set("background-fetch", "https://elsewhere.test", "denied")
@@ -229,6 +246,7 @@ async def test_fetch_denied_for_another_origin_does_not_apply_here(user_agent, o
     assert (await worker.wait("allowed")).result == "success"
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "8.2", "8.4")
 async def test_fetch_checks_the_permission_before_the_active_worker(user_agent, origin_server):
     # Step 8.2 comes before step 8.4: denied wins over "no active worker".
     user_agent.permissions.set("background-fetch", ORIGIN, "denied")
@@ -237,6 +255,7 @@ async def test_fetch_checks_the_permission_before_the_active_worker(user_agent, 
         await registration.background_fetch.fetch("x", FEATURE_PATH)
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "8.4")
 async def test_fetch_rejects_with_type_error_without_an_active_worker(user_agent, origin_server):
     # Step 8.4; WPT fetch 1: "Background Fetch requires an activated Service Worker".
     origin_server.add(FEATURE_PATH, FEATURE)
@@ -247,6 +266,7 @@ async def test_fetch_rejects_with_type_error_without_an_active_worker(user_agent
     assert origin_server.requests == []
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "8.5")
 async def test_fetch_rejects_a_duplicate_id_while_active(user_agent, origin_server):
     # Step 8.5.
     _, _, registration = await page(user_agent, origin_server, slow=True)
@@ -258,6 +278,7 @@ async def test_fetch_rejects_a_duplicate_id_while_active(user_agent, origin_serv
     assert len(user_agent.ui.displays) == 1
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "8.5")
 async def test_fetch_rejects_one_of_two_concurrent_fetches_with_the_same_id(
     user_agent, origin_server
 ):
@@ -281,6 +302,8 @@ async def test_fetch_rejects_one_of_two_concurrent_fetches_with_the_same_id(
     assert await registration.background_fetch.get_ids() == ["my-id"]
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "8.5")
+@pytest.mark.step("#perform-a-background-fetch-algorithm", "8.3")
 async def test_fetch_allows_an_id_again_once_the_fetch_settled(user_agent, origin_server):
     # Step 8.5 only looks at active background fetches (perform step 8.3 removed it).
     worker, _, registration = await page(user_agent, origin_server)
@@ -294,6 +317,8 @@ async def test_fetch_allows_an_id_again_once_the_fetch_settled(user_agent, origi
     assert (await worker.wait("again")).registration.background_fetch is concept(second)
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "8.5")
+@pytest.mark.step("#background-fetch-registration-abort", "3.4")
 async def test_fetch_allows_an_id_again_once_the_fetch_was_aborted(user_agent, origin_server):
     _, _, registration = await page(user_agent, origin_server, slow=True)
     first = await registration.background_fetch.fetch("again", "/slow")
@@ -303,6 +328,7 @@ async def test_fetch_allows_an_id_again_once_the_fetch_was_aborted(user_agent, o
     assert await registration.background_fetch.get_ids() == ["again"]
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "8.6", "8.7", "8.8", "8.10")
 async def test_fetch_reads_stream_request_bodies_into_upload_total(user_agent, origin_server):
     # Steps 8.6-8.8 and 8.10: each body is waited for; uploadTotal is the sum of their lengths.
     origin_server.add_echo("/upload")
@@ -330,6 +356,7 @@ async def test_fetch_reads_stream_request_bodies_into_upload_total(user_agent, o
     assert settled.uploaded == 22
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "8.11")
 async def test_fetch_rejects_with_type_error_when_a_request_body_stream_errors(
     user_agent, origin_server
 ):
@@ -348,6 +375,7 @@ async def test_fetch_rejects_with_type_error_when_a_request_body_stream_errors(
     assert origin_server.requests == []
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "8.9")
 async def test_fetch_rejects_download_total_beyond_the_quota_with_quota_exceeded_error(
     user_agent, origin_server
 ):
@@ -364,6 +392,7 @@ async def test_fetch_rejects_download_total_beyond_the_quota_with_quota_exceeded
     assert origin_server.requests == []
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "8.9")
 async def test_fetch_rejects_request_bodies_beyond_the_quota(virtual_network, origin_server):
     async with bgfetch.open_user_agent(network=virtual_network, quota=10) as ua:
         _, _, registration = await page(ua, origin_server)
@@ -377,6 +406,7 @@ async def test_fetch_rejects_request_bodies_beyond_the_quota(virtual_network, or
         assert bg.upload_total == 10
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "8.9")
 async def test_fetch_does_not_keep_the_download_total_reserved(virtual_network, origin_server):
     # Step 8.9 checks room for downloadTotal; only request bodies stay stored.
     async with bgfetch.open_user_agent(network=virtual_network, quota=100) as ua:
@@ -386,6 +416,7 @@ async def test_fetch_does_not_keep_the_download_total_reserved(virtual_network, 
         assert await registration.background_fetch.get_ids() == ["a", "b"]
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "8.12")
 async def test_fetch_creates_the_background_fetch_from_the_options(user_agent, origin_server):
     # Step 8.12.
     _, _, registration = await page(user_agent, origin_server)
@@ -405,12 +436,14 @@ async def test_fetch_creates_the_background_fetch_from_the_options(user_agent, o
     assert bg_fetch.service_worker_registration is registration.registration
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "8.12")
 async def test_fetch_defaults_title_to_empty_and_icons_to_an_empty_list(user_agent, origin_server):
     _, _, registration = await page(user_agent, origin_server)
     bg = await registration.background_fetch.fetch("defaults", FEATURE_PATH)
     assert (concept(bg).title, concept(bg).icons, concept(bg).download_total) == ("", [], 0)
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "8.13")
 async def test_fetch_adds_the_background_fetch_to_active_background_fetches(
     user_agent, origin_server
 ):
@@ -421,6 +454,7 @@ async def test_fetch_adds_the_background_fetch_to_active_background_fetches(
     assert active == {"active": concept(bg)}
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "8.14", "8.14.1")
 async def test_fetch_resolves_with_the_instance_in_this_realm(user_agent, origin_server):
     # Step 8.14: the instance get() gives in the same realm.
     _, _, registration = await page(user_agent, origin_server, slow=True)
@@ -430,6 +464,7 @@ async def test_fetch_resolves_with_the_instance_in_this_realm(user_agent, origin
     assert registration.background_fetch.instances == {concept(bg): bg}
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "8.15")
 async def test_fetch_displays_the_background_fetch(user_agent, origin_server):
     # Step 8.15.
     _, _, registration = await page(user_agent, origin_server, slow=True)
@@ -439,6 +474,7 @@ async def test_fetch_displays_the_background_fetch(user_agent, origin_server):
     assert (display.title, display.origin) == ("Shown", ORIGIN)
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "8.16")
 async def test_fetch_performs_the_background_fetch(user_agent, origin_server):
     # Step 8.16.
     worker, _, registration = await page(user_agent, origin_server)
@@ -447,6 +483,7 @@ async def test_fetch_performs_the_background_fetch(user_agent, origin_server):
     assert [r.target for r in origin_server.requests] == [FEATURE_PATH]
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "8.14.1", "8.16")
 async def test_fetch_single_resource_has_initial_values_then_succeeds(user_agent, origin_server):
     # WPT fetch 7: "Single resource".
     worker, _, registration = await page(user_agent, origin_server)
@@ -461,6 +498,7 @@ async def test_fetch_single_resource_has_initial_values_then_succeeds(user_agent
     ]
 
 
+@pytest.mark.step("#update-background-fetch-instance-algorithm", "6.8", "6.10")
 async def test_fetch_page_registration_gets_the_result_when_the_fetch_completes(
     user_agent, origin_server
 ):
@@ -476,6 +514,7 @@ async def test_fetch_page_registration_gets_the_result_when_the_fetch_completes(
     assert progress[-1] == ("success", "", len(FEATURE))
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "6.4", "6.6")
 async def test_fetch_duplicate_urls_make_two_records(user_agent, origin_server):
     # WPT fetch 10.
     worker, _, registration = await page(user_agent, origin_server)
@@ -485,6 +524,7 @@ async def test_fetch_duplicate_urls_make_two_records(user_agent, origin_server):
     assert [(r.status, r.text) for r in settled.results] == [(200, FEATURE), (200, FEATURE)]
 
 
+@pytest.mark.step("#perform-a-background-fetch-algorithm", "8.13.1", "8.13.2")
 async def test_fetch_records_are_unavailable_after_the_success_handler_finished(
     user_agent, origin_server
 ):
@@ -498,6 +538,8 @@ async def test_fetch_records_are_unavailable_after_the_success_handler_finished(
     assert settled.registration.records_available is False
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "process response 7.2")
+@pytest.mark.step("#perform-a-background-fetch-algorithm", "8.5", "8.11")
 async def test_fetch_of_a_missing_resource_fails_with_bad_status(user_agent, origin_server):
     # WPT fetch 12.
     origin_server.add("/missing.txt", "", status=404)
@@ -514,6 +556,7 @@ async def test_fetch_of_a_missing_resource_fails_with_bad_status(user_agent, ori
 # -- get() -----------------------------------------------------------------------------
 
 
+@pytest.mark.step("#background-fetch-manager-get", "3")
 async def test_get_does_not_require_an_active_worker(user_agent):
     # WPT get 1.
     _, registration = await installing_only(user_agent)
@@ -521,6 +564,7 @@ async def test_get_does_not_require_an_active_worker(user_agent):
 
 
 @pytest.mark.parametrize("bad_id", ["", None])
+@pytest.mark.step("#background-fetch-manager-get")
 async def test_get_rejects_an_empty_or_missing_id_with_type_error(
     user_agent, origin_server, bad_id
 ):
@@ -530,6 +574,7 @@ async def test_get_rejects_an_empty_or_missing_id_with_type_error(
         await registration.background_fetch.get(bad_id)
 
 
+@pytest.mark.step("#background-fetch-manager-get", "3")
 async def test_get_resolves_none_for_an_unknown_id(user_agent, origin_server):
     # Step 3; WPT get 2 (get('my-id')).
     _, _, registration = await page(user_agent, origin_server, slow=True)
@@ -537,6 +582,8 @@ async def test_get_resolves_none_for_an_unknown_id(user_agent, origin_server):
     assert await registration.background_fetch.get("my-id") is None
 
 
+@pytest.mark.step("#background-fetch-manager-get", "4.1.1")
+@pytest.mark.step("#get-a-backgroundfetchregistration-instance-algorithm", "3")
 async def test_get_resolves_an_existing_registration_with_the_expected_values(
     user_agent, origin_server
 ):
@@ -552,6 +599,8 @@ async def test_get_resolves_an_existing_registration_with_the_expected_values(
     assert got.downloaded == bg.downloaded
 
 
+@pytest.mark.step("#background-fetch-manager-get", "4.1.1")
+@pytest.mark.step("#get-a-backgroundfetchregistration-instance-algorithm", "2")
 async def test_get_returns_the_instance_fetch_returned_in_the_same_realm(user_agent, origin_server):
     # Step 4.1: getting the instance finds the existing one.
     _, _, registration = await page(user_agent, origin_server, slow=True)
@@ -560,6 +609,8 @@ async def test_get_returns_the_instance_fetch_returned_in_the_same_realm(user_ag
     assert await registration.background_fetch.get("same") is bg
 
 
+@pytest.mark.step("#background-fetch-manager-get", "4.1.1")
+@pytest.mark.step("#get-a-backgroundfetchregistration-instance-algorithm", "3")
 async def test_get_in_another_realm_gives_that_realms_own_instance(user_agent, origin_server):
     _, _, registration = await page(user_agent, origin_server, slow=True)
     bg = await registration.background_fetch.fetch("realms", "/slow")
@@ -572,6 +623,7 @@ async def test_get_in_another_realm_gives_that_realms_own_instance(user_agent, o
     assert other.realm is other_window and bg.realm is not other_window
 
 
+@pytest.mark.step("#background-fetch-manager-get", "4")
 async def test_get_resolves_after_update_handling_queue_with_current_downloaded(
     user_agent, origin_server
 ):
@@ -601,6 +653,7 @@ async def test_get_resolves_after_update_handling_queue_with_current_downloaded(
     assert 0 < instance.downloaded == bg_fetch.stored_body_bytes_total() < 1000
 
 
+@pytest.mark.step("#background-fetch-manager-get", "4.2")
 async def test_get_instance_from_a_new_realm_hears_every_later_progress(user_agent, origin_server):
     # Step 4.2's note: the new instance does not miss progress events.
     origin_server.add("/big", b"x" * 1000, throttle=200)
@@ -618,6 +671,8 @@ async def test_get_instance_from_a_new_realm_hears_every_later_progress(user_age
     assert seen == sorted(seen) and seen[0] > start and seen[-1] == 1000
 
 
+@pytest.mark.step("#background-fetch-manager-get", "3")
+@pytest.mark.step("#perform-a-background-fetch-algorithm", "8.3")
 async def test_get_resolves_none_once_the_fetch_settled(user_agent, origin_server):
     worker, _, registration = await page(user_agent, origin_server)
     await registration.background_fetch.fetch("done", FEATURE_PATH)
@@ -625,6 +680,8 @@ async def test_get_resolves_none_once_the_fetch_settled(user_agent, origin_serve
     assert await registration.background_fetch.get("done") is None
 
 
+@pytest.mark.step("#background-fetch-manager-get", "3")
+@pytest.mark.step("#background-fetch-registration-abort", "3.4")
 async def test_get_resolves_none_once_the_fetch_was_aborted(user_agent, origin_server):
     _, _, registration = await page(user_agent, origin_server, slow=True)
     bg = await registration.background_fetch.fetch("aborted", "/slow")
@@ -635,12 +692,14 @@ async def test_get_resolves_none_once_the_fetch_was_aborted(user_agent, origin_s
 # -- getIds() --------------------------------------------------------------------------
 
 
+@pytest.mark.step("#background-fetch-manager-get-ids", "2")
 async def test_get_ids_does_not_require_an_active_worker(user_agent):
     # WPT get-ids 1.
     _, registration = await installing_only(user_agent)
     assert await registration.background_fetch.get_ids() == []
 
 
+@pytest.mark.step("#background-fetch-manager-get-ids", "2")
 async def test_get_ids_lists_the_keys_of_active_background_fetches(user_agent, origin_server):
     # Step 2; WPT get-ids 2.
     _, _, registration = await page(user_agent, origin_server, slow=True)
@@ -652,6 +711,7 @@ async def test_get_ids_lists_the_keys_of_active_background_fetches(user_agent, o
     assert await manager.get_ids() == ["my-id", "second"]
 
 
+@pytest.mark.step("#background-fetch-manager-get-ids", "2")
 async def test_get_ids_returns_a_new_list_each_time(user_agent, origin_server):
     _, _, registration = await page(user_agent, origin_server, slow=True)
     await registration.background_fetch.fetch("kept", "/slow")
@@ -660,6 +720,7 @@ async def test_get_ids_returns_a_new_list_each_time(user_agent, origin_server):
     assert await registration.background_fetch.get_ids() == ["kept"]
 
 
+@pytest.mark.step("#background-fetch-manager-get-ids", "2")
 async def test_get_ids_drops_settled_and_aborted_fetches(user_agent, origin_server):
     worker, _, registration = await page(user_agent, origin_server, slow=True)
     manager = registration.background_fetch
@@ -672,6 +733,7 @@ async def test_get_ids_drops_settled_and_aborted_fetches(user_agent, origin_serv
     assert await manager.get_ids() == ["stays"]
 
 
+@pytest.mark.step("#background-fetch-manager-get-ids", "2")
 async def test_get_ids_is_the_same_from_the_workers_realm(user_agent, origin_server):
     _, _, registration = await page(user_agent, origin_server, slow=True)
     await registration.background_fetch.fetch("shared", "/slow")

@@ -39,6 +39,7 @@ async def page(user_agent, origin_server):
 # -- the record's request (steps 2.4-2.5) ----------------------------------------------
 
 
+@pytest.mark.step("#create-settled-fetches-algorithm", "2.4", "2.5")
 async def test_record_request_is_a_copy_of_the_records_request(user_agent, origin_server):
     _, _, registration = await page(user_agent, origin_server)
     request = bgfetch.Request(ORIGIN + FEATURE_PATH, headers={"X-Kind": "original"})
@@ -54,6 +55,7 @@ async def test_record_request_is_a_copy_of_the_records_request(user_agent, origi
     assert (await bg.match(FEATURE_PATH)).request.headers.get("X-Kind") == "original"
 
 
+@pytest.mark.step("#create-settled-fetches-algorithm", "2.4")
 async def test_record_request_body_is_readable(user_agent, origin_server):
     # "A copy of record's request, including its body"; WPT fetch-uploads 1.
     worker, _, registration = await page(user_agent, origin_server)
@@ -73,6 +75,7 @@ async def test_record_request_body_is_readable(user_agent, origin_server):
     assert origin_server.requests_for("/upload")[0].body == b"Background Fetch!"
 
 
+@pytest.mark.step("#create-settled-fetches-algorithm", "2.4")
 async def test_record_request_body_can_be_read_from_each_record_object(user_agent, origin_server):
     _, _, registration = await page(user_agent, origin_server)
     request = bgfetch.Request(ORIGIN + "/upload", method="POST", body=b"twice")
@@ -83,6 +86,7 @@ async def test_record_request_body_can_be_read_from_each_record_object(user_agen
     assert await second.request.bytes() == b"twice"
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "4")
 async def test_duplicate_upload_requests_can_be_distinguished(user_agent, origin_server):
     # WPT fetch-uploads 3.
     worker, _, registration = await page(user_agent, origin_server)
@@ -113,6 +117,7 @@ BODY_TEXT = "Background Fetch request body"
     ],
     ids=["str", "bytes", "bytearray", "memoryview", "file-like", "form-fields"],
 )
+@pytest.mark.step("#create-settled-fetches-algorithm", "2.4")
 async def test_match_request_body_of_each_kind(user_agent, origin_server, make_body, expected):
     # WPT match-request-body: POST alongside slow; match with ignoreMethod.
     _, _, registration = await page(user_agent, origin_server)
@@ -127,6 +132,15 @@ async def test_match_request_body_of_each_kind(user_agent, origin_server, make_b
 # -- responseReady (step 2.9) ----------------------------------------------------------
 
 
+@pytest.mark.step(
+    "#create-settled-fetches-algorithm",
+    "2.9.2.1",
+    "2.9.2.2",
+    "2.9.2.3",
+    "2.9.2.4",
+    "2.9.2.5",
+    "2.9.2.6",
+)
 async def test_response_ready_resolves_with_the_stored_response(user_agent, origin_server):
     # Steps 2.9.2.1-2.9.2.6.
     _, _, registration = await page(user_agent, origin_server)
@@ -140,6 +154,7 @@ async def test_response_ready_resolves_with_the_stored_response(user_agent, orig
     assert await response.json() == {"a": 1}
 
 
+@pytest.mark.step("#create-settled-fetches-algorithm", "2.9.1")
 async def test_response_ready_waits_for_the_response(user_agent, origin_server):
     # Step 2.9.1: wait for responseData's response to be non-null.
     _, _, registration = await page(user_agent, origin_server)
@@ -153,6 +168,7 @@ async def test_response_ready_waits_for_the_response(user_agent, origin_server):
     assert await response.text() == "late"
 
 
+@pytest.mark.step("#create-settled-fetches-algorithm", "2.9.2")
 async def test_response_ready_resolves_for_a_bad_status_response(user_agent, origin_server):
     # "bad-status" can be exposed.
     worker, _, registration = await page(user_agent, origin_server)
@@ -163,6 +179,7 @@ async def test_response_ready_resolves_for_a_bad_status_response(user_agent, ori
     assert [(r.status, r.text) for r in settled.results] == [(404, "gone")]
 
 
+@pytest.mark.step("#create-settled-fetches-algorithm", "2.9.2.2", "2.9.2.3")
 async def test_exposed_response_has_no_content_length_or_content_range(user_agent, origin_server):
     # Steps 2.9.2.2-2.9.2.3.
     _, _, registration = await page(user_agent, origin_server)
@@ -183,6 +200,7 @@ async def test_exposed_response_has_no_content_length_or_content_range(user_agen
     assert await response.text() == FEATURE
 
 
+@pytest.mark.step("#create-settled-fetches-algorithm", "2.9.3")
 async def test_response_ready_rejects_with_abort_error_for_an_aborted_record(
     user_agent, origin_server
 ):
@@ -198,6 +216,7 @@ async def test_response_ready_rejects_with_abort_error_for_an_aborted_record(
     assert "aborted" in str(result.error)
 
 
+@pytest.mark.step("#create-settled-fetches-algorithm", "2.9.3")
 async def test_response_ready_rejects_with_abort_error_when_aborted_after_the_head(
     user_agent, origin_server
 ):
@@ -214,6 +233,7 @@ async def test_response_ready_rejects_with_abort_error_when_aborted_after_the_he
     assert isinstance(result.error, bgfetch.AbortError)
 
 
+@pytest.mark.step("#create-settled-fetches-algorithm", "2.9.4")
 async def test_response_ready_rejects_with_type_error_for_a_fetch_error(user_agent, origin_server):
     # Step 2.9.4: a network error (no such host) is "fetch-error", never exposed.
     worker, _, registration = await page(user_agent, origin_server)
@@ -225,6 +245,7 @@ async def test_response_ready_rejects_with_type_error_for_a_fetch_error(user_age
     assert "'fetch-error'" in str(result.error)
 
 
+@pytest.mark.step("#create-settled-fetches-algorithm", "2.9.4")
 async def test_response_ready_rejects_with_type_error_when_the_stored_response_is_not_exposed(
     user_agent, origin_server
 ):
@@ -241,6 +262,7 @@ async def test_response_ready_rejects_with_type_error_when_the_stored_response_i
 # -- the stream (steps 2.6-2.8) --------------------------------------------------------
 
 
+@pytest.mark.step("#create-settled-fetches-algorithm", "2.8", "2.8.1")
 async def test_a_response_streams_while_the_fetch_is_still_running(user_agent, origin_server):
     # The pull action waits for more bytes: the first chunk is read long before the
     # fetch completes.
@@ -266,6 +288,7 @@ async def test_a_response_streams_while_the_fetch_is_still_running(user_agent, o
     assert (await worker.wait("stream")).result == "success"
 
 
+@pytest.mark.step("#create-settled-fetches-algorithm", "2.8.4.2")
 async def test_a_response_read_after_the_fetch_is_whole(user_agent, origin_server):
     # Step 2.8.4.2: the stream closes once the result is set and every byte was given.
     worker, _, registration = await page(user_agent, origin_server)
@@ -276,6 +299,7 @@ async def test_a_response_read_after_the_fetch_is_whole(user_agent, origin_serve
     assert settled.results[0].text == body.decode()
 
 
+@pytest.mark.step("#create-settled-fetches-algorithm", "2.8.4.2")
 async def test_an_empty_body_closes_the_stream(user_agent, origin_server):
     worker, _, registration = await page(user_agent, origin_server)
     origin_server.add("/empty", b"")
@@ -284,6 +308,7 @@ async def test_an_empty_body_closes_the_stream(user_agent, origin_server):
     assert [(r.status, r.text) for r in settled.results] == [(200, "")]
 
 
+@pytest.mark.step("#create-settled-fetches-algorithm", "2.8.4.3")
 async def test_the_stream_errors_with_abort_error_once_the_record_is_aborted(
     user_agent, origin_server
 ):
@@ -306,6 +331,7 @@ async def test_the_stream_errors_with_abort_error_once_the_record_is_aborted(
     assert 100 <= len(received) < concept(bg).stored_body_bytes_total()
 
 
+@pytest.mark.step("#create-settled-fetches-algorithm", "2.8.3")
 async def test_the_stream_gives_no_stored_bytes_once_the_record_is_aborted(
     user_agent, origin_server
 ):
@@ -326,6 +352,7 @@ async def test_the_stream_gives_no_stored_bytes_once_the_record_is_aborted(
     assert len(response_data.bytes) >= 100
 
 
+@pytest.mark.step("#create-settled-fetches-algorithm", "2.8.4.4")
 async def test_the_stream_errors_with_type_error_once_the_record_cannot_be_exposed(
     user_agent, origin_server
 ):

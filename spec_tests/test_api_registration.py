@@ -40,6 +40,7 @@ async def text_of(record) -> str:
 # -- attributes ------------------------------------------------------------------------
 
 
+@pytest.mark.step("#background-fetch-registration")
 async def test_attributes_are_copies_of_the_background_fetch(user_agent, origin_server):
     origin_server.add_echo("/upload")
     _, _, registration = await page(user_agent, origin_server)
@@ -56,6 +57,7 @@ async def test_attributes_are_copies_of_the_background_fetch(user_agent, origin_
     assert (bg.uploaded, bg.result) == (0, "")
 
 
+@pytest.mark.step("#background-fetch-registration")
 async def test_attributes_are_read_only(user_agent, origin_server):
     _, _, registration = await page(user_agent, origin_server)
     bg = await registration.background_fetch.fetch("ro", "/slow")
@@ -73,6 +75,8 @@ async def test_attributes_are_read_only(user_agent, origin_server):
             setattr(bg, name, 1)
 
 
+@pytest.mark.step("#background-fetch-registration")
+@pytest.mark.step("#get-a-backgroundfetchregistration-instance-algorithm", "3")
 async def test_a_new_instance_copies_the_values_of_that_moment(user_agent, origin_server):
     # The instance's downloaded is "initially a copy of ... stored body bytes total".
     origin_server.add("/big", b"x" * 1000, throttle=100)
@@ -90,6 +94,7 @@ async def test_a_new_instance_copies_the_values_of_that_moment(user_agent, origi
 # -- progress (update background fetch instances, as the registration sees it) ---------
 
 
+@pytest.mark.step("#update-background-fetch-instance-algorithm", "6.6", "6.10")
 async def test_progress_fires_as_bytes_are_stored(user_agent, origin_server):
     origin_server.add("/big", b"x" * 1000, throttle=250)
     worker, _, registration = await page(user_agent, origin_server)
@@ -104,6 +109,7 @@ async def test_progress_fires_as_bytes_are_stored(user_agent, origin_server):
     assert downloaded == sorted(downloaded) and downloaded[-1] == 1000
 
 
+@pytest.mark.step("#background-fetch-registration-events")
 async def test_onprogress_runs_before_listeners_and_each_listener_once(user_agent, origin_server):
     _, _, registration = await page(user_agent, origin_server)
     bg = await registration.background_fetch.fetch("order", FEATURE_PATH)
@@ -120,6 +126,7 @@ async def test_onprogress_runs_before_listeners_and_each_listener_once(user_agen
     assert calls == ["onprogress", "listener"] * (len(calls) // 2)
 
 
+@pytest.mark.step("#background-fetch-registration-events")
 async def test_a_removed_listener_hears_nothing(user_agent, origin_server):
     _, _, registration = await page(user_agent, origin_server)
     bg = await registration.background_fetch.fetch("removed", FEATURE_PATH)
@@ -134,6 +141,7 @@ async def test_a_removed_listener_hears_nothing(user_agent, origin_server):
     assert calls == []
 
 
+@pytest.mark.step("#background-fetch-registration-events")
 async def test_async_progress_listeners_run(user_agent, origin_server):
     _, _, registration = await page(user_agent, origin_server)
     bg = await registration.background_fetch.fetch("async", FEATURE_PATH)
@@ -147,6 +155,7 @@ async def test_async_progress_listeners_run(user_agent, origin_server):
     await eventually(lambda: bg.result == "success" and seen[-1:] == [16])
 
 
+@pytest.mark.step("#update-background-fetch-instance-algorithm", "6.3", "6.4")
 async def test_progress_stops_once_the_instance_has_a_result(user_agent, origin_server):
     # Update background fetch instances step 6.4: after the settling update no progress
     # event fires, though recordsAvailable still changes (step 6.3).
@@ -166,6 +175,7 @@ async def test_progress_stops_once_the_instance_has_a_result(user_agent, origin_
     assert bg.uploaded == 0 and seen[-1] == ("success", True)
 
 
+@pytest.mark.step("#update-background-fetch-instance-algorithm", "6.5")
 async def test_progress_does_not_fire_when_nothing_changed(user_agent, origin_server):
     # Update background fetch instances step 6.5.
     _, _, registration = await page(user_agent, origin_server)
@@ -180,6 +190,7 @@ async def test_progress_does_not_fire_when_nothing_changed(user_agent, origin_se
     await eventually(lambda: seen == [7])
 
 
+@pytest.mark.step("#update-background-fetch-instance-algorithm", "6.7")
 async def test_progress_includes_uploaded_bytes(user_agent, origin_server):
     # WPT fetch-uploads 2: at the first progress with downloaded != 0, uploaded is 17.
     origin_server.add_echo("/upload")
@@ -206,6 +217,7 @@ async def test_progress_includes_uploaded_bytes(user_agent, origin_server):
 # -- abort() ---------------------------------------------------------------------------
 
 
+@pytest.mark.step("#background-fetch-registration-abort", "3.3", "3.4", "3.5")
 async def test_abort_twice_returns_true_then_false(user_agent, origin_server):
     # Steps 3.3-3.5; WPT abort 1.
     _, _, registration = await page(user_agent, origin_server)
@@ -214,6 +226,7 @@ async def test_abort_twice_returns_true_then_false(user_agent, origin_server):
     assert await bg.abort() is False
 
 
+@pytest.mark.step("#background-fetch-registration-abort", "3.4")
 async def test_abort_removes_the_fetch_from_active_background_fetches(user_agent, origin_server):
     # Step 3.4.
     _, _, registration = await page(user_agent, origin_server)
@@ -225,6 +238,7 @@ async def test_abort_removes_the_fetch_from_active_background_fetches(user_agent
     assert await registration.background_fetch.get_ids() == []
 
 
+@pytest.mark.step("#background-fetch-registration-abort", "3.6")
 async def test_abort_sets_the_abort_all_flag_and_fires_backgroundfetchabort(
     user_agent, origin_server
 ):
@@ -239,6 +253,8 @@ async def test_abort_sets_the_abort_all_flag_and_fires_backgroundfetchabort(
     assert (settled.result, settled.failure_reason) == ("failure", "aborted")
 
 
+@pytest.mark.step("#background-fetch-registration-abort", "3.6")
+@pytest.mark.step("#perform-a-background-fetch-algorithm", "8.4", "8.10")
 async def test_abort_sets_the_fields_and_responses_stay_available(user_agent, origin_server):
     # WPT abort 2: abort once downloaded >= 16, from a progress listener.
     worker, _, registration = await page(user_agent, origin_server)
@@ -262,6 +278,7 @@ async def test_abort_sets_the_fields_and_responses_stay_available(user_agent, or
     assert [type(r.error).__name__ for r in settled.results if r.error] == ["AbortError"]
 
 
+@pytest.mark.step("#background-fetch-registration-abort", "3.3")
 async def test_abort_after_the_fetch_settled_returns_false(user_agent, origin_server):
     # Step 3.3: the map no longer has the id.
     worker, _, registration = await page(user_agent, origin_server)
@@ -271,6 +288,8 @@ async def test_abort_after_the_fetch_settled_returns_false(user_agent, origin_se
     assert worker.settled["settled"].type == "backgroundfetchsuccess"
 
 
+@pytest.mark.step("#background-fetch-registration-abort", "3.3")
+@pytest.mark.step("#contains-background-fetch-algorithm", "3")
 async def test_abort_of_a_stale_instance_returns_false_when_its_id_was_reused(
     user_agent, origin_server
 ):
@@ -286,6 +305,8 @@ async def test_abort_of_a_stale_instance_returns_false_when_its_id_was_reused(
     assert await new.abort() is True
 
 
+@pytest.mark.step("#background-fetch-registration-abort", "3.4")
+@pytest.mark.step("#perform-a-background-fetch-algorithm", "8.3")
 async def test_an_aborted_fetch_settling_leaves_a_new_fetch_with_its_id_alone(
     user_agent, origin_server
 ):
@@ -304,6 +325,7 @@ async def test_an_aborted_fetch_settling_leaves_a_new_fetch_with_its_id_alone(
     assert concept(new).abort_all is False
 
 
+@pytest.mark.step("#background-fetch-registration-abort", "3.3", "3.5")
 async def test_abort_from_the_workers_realm(user_agent, origin_server):
     worker, _, registration = await page(user_agent, origin_server)
     bg = await registration.background_fetch.fetch("from-worker", "/slow")
@@ -318,6 +340,7 @@ async def test_abort_from_the_workers_realm(user_agent, origin_server):
 # -- match() and matchAll() ------------------------------------------------------------
 
 
+@pytest.mark.step("#background-fetch-registration-match", "1", "2")
 async def test_match_finds_a_single_request(user_agent, origin_server):
     # WPT match 1.
     worker, _, registration = await page(user_agent, origin_server)
@@ -334,6 +357,7 @@ async def test_match_finds_a_single_request(user_agent, origin_server):
     assert found == [(ORIGIN + FEATURE_PATH, FEATURE)]
 
 
+@pytest.mark.step("#background-fetch-registration-match", "2")
 async def test_match_resolves_none_for_a_missing_request(user_agent, origin_server):
     # Step 2 (matches[0] of an empty list is undefined); WPT match 2.
     worker, _, registration = await page(user_agent, origin_server)
@@ -350,6 +374,8 @@ async def test_match_resolves_none_for_a_missing_request(user_agent, origin_serv
     assert settled.result == "success"
 
 
+@pytest.mark.step("#background-fetch-registration-match", "1")
+@pytest.mark.step("#create-settled-fetches-algorithm", "2.2", "2.7")
 async def test_match_twice_gives_two_readable_records(user_agent, origin_server):
     # WPT match 3: each match() creates new record objects, each with its own stream.
     worker, _, registration = await page(user_agent, origin_server)
@@ -368,6 +394,8 @@ async def test_match_twice_gives_two_readable_records(user_agent, origin_server)
     assert texts == [FEATURE, FEATURE]
 
 
+@pytest.mark.step("#background-fetch-registration-match", "1")
+@pytest.mark.step("#background-fetch-registration-match-all", "1")
 async def test_match_works_while_the_fetch_is_active(user_agent, origin_server):
     # WPT match 4: "Access to active fetches is supported".
     _, _, registration = await page(user_agent, origin_server)
@@ -377,6 +405,7 @@ async def test_match_works_while_the_fetch_is_active(user_agent, origin_server):
     assert bg.result == "" and await registration.background_fetch.get_ids() == ["active"]
 
 
+@pytest.mark.step("#background-fetch-registration-match", "2")
 async def test_match_returns_the_first_matching_record(user_agent, origin_server):
     # Step 2: matches[0], in records order.
     worker, _, registration = await page(user_agent, origin_server)
@@ -387,6 +416,7 @@ async def test_match_returns_the_first_matching_record(user_agent, origin_server
     assert [r.request.headers.get("X-N") for r in await bg.match_all(FEATURE_PATH)] == ["1", "2"]
 
 
+@pytest.mark.step("#background-fetch-registration-match-all", "3.2.1")
 async def test_match_all_with_query_options(user_agent, origin_server):
     # WPT match 5.
     _, _, registration = await page(user_agent, origin_server)
@@ -404,6 +434,7 @@ async def test_match_all_with_query_options(user_agent, origin_server):
     assert len(await bg.match_all(FEATURE_PATH, ignore_search=True, ignore_method=True)) == 4
 
 
+@pytest.mark.step("#background-fetch-registration-match-all", "3.2", "3.2.1")
 async def test_match_all_without_a_request_returns_every_record(user_agent, origin_server):
     _, _, registration = await page(user_agent, origin_server)
     requests = [FEATURE_PATH, bgfetch.Request(ORIGIN + "/put", method="PUT", body="x"), "/slow"]
@@ -416,6 +447,8 @@ async def test_match_all_without_a_request_returns_every_record(user_agent, orig
     ]
 
 
+@pytest.mark.step("#background-fetch-registration-match-all", "3.3")
+@pytest.mark.step("#create-settled-fetches-algorithm", "2.2")
 async def test_match_all_creates_new_record_objects_each_time(user_agent, origin_server):
     _, _, registration = await page(user_agent, origin_server)
     bg = await registration.background_fetch.fetch("fresh", FEATURE_PATH)
@@ -425,6 +458,7 @@ async def test_match_all_creates_new_record_objects_each_time(user_agent, origin
     assert a.response_ready is not b.response_ready
 
 
+@pytest.mark.step("#background-fetch-registration-match-all", "1")
 async def test_match_all_rejects_with_invalid_state_error_once_records_are_unavailable(
     user_agent, origin_server
 ):
@@ -439,6 +473,7 @@ async def test_match_all_rejects_with_invalid_state_error_once_records_are_unava
         await bg.match(FEATURE_PATH)
 
 
+@pytest.mark.step("#background-fetch-registration-match-all", "3.2.1")
 async def test_match_all_with_a_non_get_query_matches_nothing_without_ignore_method(
     user_agent, origin_server
 ):
@@ -452,6 +487,7 @@ async def test_match_all_with_a_non_get_query_matches_nothing_without_ignore_met
     assert [r.request.method for r in matched] == ["GET", "PUT"]
 
 
+@pytest.mark.step("#background-fetch-registration-match-all", "3.2.1")
 async def test_match_all_with_ignore_method_includes_the_put_record(user_agent, origin_server):
     # Request matches cached item step 1: a non-GET record only with ignoreMethod.
     _, _, registration = await page(user_agent, origin_server)
@@ -463,6 +499,7 @@ async def test_match_all_with_ignore_method_includes_the_put_record(user_agent, 
     assert await record.request.text() == "x"
 
 
+@pytest.mark.step("#background-fetch-registration-match-all", "3.2.1")
 async def test_match_all_with_ignore_search_drops_both_queries(user_agent, origin_server):
     # Request matches cached item step 4.
     _, _, registration = await page(user_agent, origin_server)
@@ -480,6 +517,7 @@ async def test_match_all_with_ignore_search_drops_both_queries(user_agent, origi
     ]
 
 
+@pytest.mark.step("#background-fetch-registration-match-all", "3.2.1")
 async def test_match_ignores_the_fragment(user_agent, origin_server):
     # Request matches cached item step 5: "with exclude fragments set".
     _, _, registration = await page(user_agent, origin_server)
@@ -489,6 +527,8 @@ async def test_match_ignores_the_fragment(user_agent, origin_server):
     assert await bg.match(FEATURE_PATH) is not None
 
 
+@pytest.mark.step("#background-fetch-registration-match", "1")
+@pytest.mark.step("#background-fetch-registration-match-all", "3.2.1")
 async def test_match_with_a_request_object_and_a_relative_url(user_agent, origin_server):
     # The query is a Request made from the RequestInfo, relative to the realm's base URL.
     origin_server.add("/app/data.txt", "app data")
@@ -500,6 +540,7 @@ async def test_match_with_a_request_object_and_a_relative_url(user_agent, origin
     assert await bg.match("/data.txt") is None
 
 
+@pytest.mark.step("#background-fetch-registration-match-all", "3.2.1")
 async def test_match_checks_vary_headers_of_the_stored_response(user_agent, origin_server):
     # Request matches cached item steps 6-8.
     origin_server.add("/lang", "bonjour", headers=[("Vary", "X-Lang, X-Other")])
@@ -517,6 +558,7 @@ async def test_match_checks_vary_headers_of_the_stored_response(user_agent, orig
     assert await bg.match(other, ignore_vary=True) is not None
 
 
+@pytest.mark.step("#background-fetch-registration-match-all", "3.2.1")
 async def test_match_never_matches_vary_star_without_ignore_vary(user_agent, origin_server):
     # Request matches cached item step 8.1: fieldValue "*".
     origin_server.add("/star", "any", headers=[("Vary", "*")])
@@ -527,6 +569,7 @@ async def test_match_never_matches_vary_star_without_ignore_vary(user_agent, ori
     assert await bg.match("/star", ignore_vary=True) is not None
 
 
+@pytest.mark.step("#background-fetch-registration-match-all", "3.2.1")
 async def test_match_ignores_vary_while_the_response_is_null(user_agent, origin_server):
     # Request matches cached item step 6: response is null before the head arrives.
     origin_server.add("/later", "later", headers=[("Vary", "X-Lang")], delay=10)
@@ -543,6 +586,7 @@ async def test_match_ignores_vary_while_the_response_is_null(user_agent, origin_
 # -- one instance per realm (get a BackgroundFetchRegistration instance) ---------------
 
 
+@pytest.mark.step("#get-a-backgroundfetchregistration-instance-algorithm", "2", "3")
 async def test_one_instance_per_background_fetch_per_realm(user_agent, origin_server):
     worker = ReportingWorker()
     origin_server.add("/slow", b"", delay=SLOW)

@@ -18,6 +18,7 @@ def clicking_worker(clicks: list) -> bgfetch.ServiceWorker:
     return worker
 
 
+@pytest.mark.step("#automation-click", "5", "7")
 async def test_click_fires_backgroundfetchclick_for_the_newest_fetch_with_the_id(
     user_agent, origin_server
 ):
@@ -38,6 +39,7 @@ async def test_click_fires_backgroundfetchclick_for_the_newest_fetch_with_the_id
     assert user_agent.ui.displays[0].bg_fetch is not newest
 
 
+@pytest.mark.step("#automation-click", "6")
 async def test_click_on_an_unknown_id_is_background_fetch_not_found(user_agent, origin_server):
     """Step 6: no background fetch with that id -> 404 "background fetch not found"."""
     window, _ = await open_window_with_worker(user_agent, bgfetch.ServiceWorker())
@@ -46,6 +48,7 @@ async def test_click_on_an_unknown_id_is_background_fetch_not_found(user_agent, 
     assert (error.value.status, error.value.error_code) == (404, "background fetch not found")
 
 
+@pytest.mark.step("#automation-click", "4")
 async def test_click_without_a_registration_is_invalid_service_worker_state(user_agent):
     """Step 4: no matching service worker registration -> 400."""
     window = await user_agent.open_window("https://example.test/")
@@ -54,6 +57,7 @@ async def test_click_without_a_registration_is_invalid_service_worker_state(user
     assert (error.value.status, error.value.error_code) == (400, "invalid service worker state")
 
 
+@pytest.mark.step("#automation-click", "1")
 async def test_click_in_a_closed_window_is_no_such_window(user_agent):
     """Step 1: the browsing context is no longer open -> no such window."""
     window = await user_agent.open_window("https://example.test/")

@@ -47,6 +47,7 @@ def range_headers(origin_server, path: str) -> list[str | None]:
 # -- steps 2-8: before the fetch -------------------------------------------------------
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "2")
 async def test_complete_a_record_download_total_zero_means_no_limit(user_agent, origin_server):
     """Step 2: "Let downloadTotal be bgFetch's download total if it is not 0, otherwise
     infinity": a fetch with downloadTotal 0 stores any amount."""
@@ -60,6 +61,7 @@ async def test_complete_a_record_download_total_zero_means_no_limit(user_agent, 
     assert concept(registration).stored_body_bytes_total() == len(body)
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "3")
 async def test_complete_a_record_waits_for_the_paused_flag_to_be_unset(
     virtual_network, origin_server
 ):
@@ -83,6 +85,7 @@ async def test_complete_a_record_waits_for_the_paused_flag_to_be_unset(
         assert len(origin_server.requests_for("/a")) == 1
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "3", "14.2")
 async def test_complete_a_record_abort_all_ends_the_wait_for_the_paused_flag(
     virtual_network, origin_server
 ):
@@ -101,6 +104,7 @@ async def test_complete_a_record_abort_all_ends_the_wait_for_the_paused_flag(
         assert origin_server.requests_for("/a") == []
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "4", "5", "6")
 async def test_complete_a_record_fetches_a_keepalive_copy_without_service_workers(
     user_agent, origin_server, monkeypatch
 ):
@@ -142,6 +146,7 @@ async def test_complete_a_record_fetches_a_keepalive_copy_without_service_worker
     assert not record_request.header_list.contains("Range")
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "7", "8")
 async def test_complete_a_record_first_attempt_sends_no_range_header(user_agent, origin_server):
     """Steps 7-8: "Let rangeStart be the length of responseData's bytes.  If rangeStart is
     not 0, then add a range header": the first attempt stores nothing yet, so it is a
@@ -161,6 +166,7 @@ async def test_complete_a_record_first_attempt_sends_no_range_header(user_agent,
     ["https://nowhere.test/x", f"{ORIGIN}:25/x"],
     ids=["unknown-host", "bad-port"],
 )
+@pytest.mark.step("#complete-a-record-algorithm", "process response 1.2", "process response 1.3")
 async def test_complete_a_record_network_error_while_online_is_fetch_error(
     user_agent, origin_server, url
 ):
@@ -179,6 +185,7 @@ async def test_complete_a_record_network_error_while_online_is_fetch_error(
     assert isinstance(outcome.error, TypeError)
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "process response 1.2")
 async def test_complete_a_record_aborted_network_error_is_aborted(
     user_agent, origin_server, monkeypatch
 ):
@@ -201,6 +208,7 @@ async def test_complete_a_record_aborted_network_error_is_aborted(
     assert isinstance(settled.outcomes["/x"].error, AbortError)
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "process response 1.1", "15")
 async def test_complete_a_record_offline_network_error_waits_for_a_get(
     user_agent, origin_server, virtual_network
 ):
@@ -223,6 +231,7 @@ async def test_complete_a_record_offline_network_error_waits_for_a_get(
     assert range_headers(origin_server, "/later") == [None]
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "process response 1.1", "process response 1.2")
 async def test_complete_a_record_offline_network_error_fails_a_non_get(
     user_agent, origin_server, virtual_network
 ):
@@ -243,6 +252,16 @@ async def test_complete_a_record_offline_network_error_fails_a_non_get(
 # -- step 11, process response, 2-4: 206 and the response kept ---------------------------
 
 
+@pytest.mark.step(
+    "#complete-a-record-algorithm",
+    "7",
+    "8",
+    "15",
+    "process response 2",
+    "process response 4",
+    "process response 7.1.2",
+    "process response 8.1",
+)
 async def test_complete_a_record_resumes_with_range_after_a_cut(user_agent, origin_server):
     """Stream errored 8.1 (a cut while online is temporarily unavailable, within bgfetch's
     resume budget), then step 15 completes the record again: steps 7-8 send `Range:
@@ -270,6 +289,7 @@ async def test_complete_a_record_resumes_with_range_after_a_cut(user_agent, orig
     assert response_data.bytes.read(0, len(body) + 1) == body
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "process response 3")
 async def test_complete_a_record_range_ignored_makes_the_old_response_data_redundant(
     user_agent, origin_server
 ):
@@ -298,6 +318,7 @@ async def test_complete_a_record_range_ignored_makes_the_old_response_data_redun
         await early_response.bytes()
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "process response 3")
 async def test_complete_a_record_redundant_bytes_do_not_count_against_the_quota(
     virtual_network, origin_server
 ):
@@ -316,6 +337,7 @@ async def test_complete_a_record_redundant_bytes_do_not_count_against_the_quota(
         assert ua.store.usage(origin) == len(body)
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "process response 3", "process response 4")
 async def test_complete_a_record_first_response_does_not_make_the_response_data_redundant(
     user_agent, origin_server
 ):
@@ -335,6 +357,8 @@ async def test_complete_a_record_first_response_does_not_make_the_response_data_
     assert settled.outcomes["/late-head"].body == b"worth the wait"
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "process response 2.1", "process response 2.1.3")
+@pytest.mark.step("#validate-partial-response-algorithm", "3")
 async def test_complete_a_record_206_with_wrong_first_byte_pos_is_fetch_error(
     user_agent, origin_server
 ):
@@ -367,6 +391,8 @@ VALIDATORS = [
 
 
 @pytest.mark.parametrize("validator, before, after", VALIDATORS)
+@pytest.mark.step("#complete-a-record-algorithm", "process response 2.1")
+@pytest.mark.step("#validate-partial-response-algorithm", "4.1.1")
 async def test_complete_a_record_206_after_the_validator_changed_is_fetch_error(
     user_agent, origin_server, validator, before, after
 ):
@@ -394,6 +420,7 @@ async def test_complete_a_record_206_after_the_validator_changed_is_fetch_error(
 
 
 @pytest.mark.parametrize("validator, before, after", VALIDATORS)
+@pytest.mark.step("#complete-a-record-algorithm", "8", "process response 3")
 async def test_complete_a_record_changed_resource_behind_if_range_restarts_whole(
     user_agent, origin_server, validator, before, after
 ):
@@ -439,6 +466,9 @@ def serve_in_parts(origin_server, user_agent, path: str, parts: list[tuple[int, 
     return resource
 
 
+@pytest.mark.step(
+    "#complete-a-record-algorithm", "15", "process response 4", "process response 7.1.2"
+)
 async def test_complete_a_record_partial_206_requests_the_remainder(user_agent, origin_server):
     """Process response 7.1.2: the 206 ends before completeLength ("the server may not have
     returned the remainder"), so the result stays empty and step 15 completes the record
@@ -461,6 +491,8 @@ async def test_complete_a_record_partial_206_requests_the_remainder(user_agent, 
     assert "content-range" not in outcome.headers
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "process response 7.1.2")
+@pytest.mark.step("#validate-partial-response-algorithm", "4.2.2")
 async def test_complete_a_record_206_with_unknown_complete_length_is_not_yet_success(
     user_agent, origin_server
 ):
@@ -482,6 +514,8 @@ async def test_complete_a_record_206_with_unknown_complete_length_is_not_yet_suc
     assert settled.outcomes["/unknown-length"].body == b"0123456789"
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "process response 2.1")
+@pytest.mark.step("#validate-partial-response-algorithm", "4.2.2")
 async def test_complete_a_record_206_with_a_changed_complete_length_is_fetch_error(
     user_agent, origin_server
 ):
@@ -504,6 +538,7 @@ async def test_complete_a_record_206_with_a_changed_complete_length_is_fetch_err
 
 
 @pytest.mark.parametrize("slack, result", [(0, "success"), (-1, "download-total-exceeded")])
+@pytest.mark.step("#complete-a-record-algorithm", "process response 6.1")
 async def test_complete_a_record_download_total_is_an_inclusive_limit(
     user_agent, origin_server, slack, result
 ):
@@ -519,6 +554,9 @@ async def test_complete_a_record_download_total_is_an_inclusive_limit(
     assert settled.failure_reason == ("" if result == "success" else result)
 
 
+@pytest.mark.step(
+    "#complete-a-record-algorithm", "process response 6.1.1", "process response 6.1.2"
+)
 async def test_complete_a_record_download_total_exceeded_cancels_without_storing(
     user_agent, origin_server
 ):
@@ -540,6 +578,7 @@ async def test_complete_a_record_download_total_exceeded_cancels_without_storing
     assert isinstance(settled.outcomes["/too-big"].error, TypeError)
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "process response 6.3")
 async def test_complete_a_record_quota_exceeded(virtual_network, origin_server):
     """Process response 6.3: "If the previous step [append bytes] fails due to exceeding a
     quota limit, set responseData's result to "quota-exceeded""."""
@@ -556,6 +595,13 @@ async def test_complete_a_record_quota_exceeded(virtual_network, origin_server):
         assert isinstance(settled.outcomes["/huge"].error, TypeError)
 
 
+@pytest.mark.step(
+    "#complete-a-record-algorithm",
+    "process request body 1",
+    "process request body 2",
+    "process request body 3",
+    "process request body 4",
+)
 async def test_complete_a_record_process_request_body_counts_uploaded(user_agent, origin_server):
     """Process request body 1-4: uploaded grows by the request body's transmitted bytes
     minus lastTransmittedSize, and each step updates the instances (progress events with
@@ -586,6 +632,7 @@ async def test_complete_a_record_process_request_body_counts_uploaded(user_agent
 # -- step 11, process response, 7: done normally -----------------------------------------
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "process response 7.2")
 async def test_complete_a_record_not_ok_status_is_bad_status_and_still_exposed(
     user_agent, origin_server
 ):
@@ -601,6 +648,7 @@ async def test_complete_a_record_not_ok_status_is_bad_status_and_still_exposed(
     assert (outcome.status, outcome.body, outcome.error) == (404, b"Not Found", None)
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "process response 7.3")
 async def test_complete_a_record_ok_status_is_success(user_agent, origin_server):
     """Process response 7.3: "Otherwise, set responseData's result to "success"" (any ok
     status, here 204 without a body too)."""
@@ -619,6 +667,7 @@ async def test_complete_a_record_ok_status_is_success(user_agent, origin_server)
 # -- step 11, process response, 8: the stream errored ------------------------------------
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "15", "process response 8.1")
 async def test_complete_a_record_offline_mid_body_resumes_a_get_with_range(
     user_agent, origin_server, virtual_network
 ):
@@ -646,6 +695,7 @@ async def test_complete_a_record_offline_mid_body_resumes_a_get_with_range(
     assert settled.outcomes["/offline"].body == body
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "process response 8.2")
 async def test_complete_a_record_post_cut_while_offline_is_fetch_error(
     user_agent, origin_server, virtual_network
 ):
@@ -665,6 +715,7 @@ async def test_complete_a_record_post_cut_while_offline_is_fetch_error(
     assert len(origin_server.requests_for("/slow-echo")) == 1
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "process response 8.2")
 async def test_complete_a_record_post_cut_while_online_is_fetch_error(user_agent, origin_server):
     """Stream errored 8.2: a cut `POST` body is a "fetch-error" (8.1 is for `GET` only)."""
     resource = origin_server.add_echo("/cut-echo")
@@ -680,6 +731,7 @@ async def test_complete_a_record_post_cut_while_online_is_fetch_error(user_agent
 @pytest.mark.parametrize(
     "cuts, result", [(MAX_RESUMES, "success"), (MAX_RESUMES + 1, "fetch-error")]
 )
+@pytest.mark.step("#complete-a-record-algorithm", "process response 8.1", "process response 8.2")
 async def test_complete_a_record_cuts_while_online_are_resumed_a_bounded_number_of_times(
     user_agent, origin_server, cuts, result
 ):
@@ -702,6 +754,7 @@ async def test_complete_a_record_cuts_while_online_are_resumed_a_bounded_number_
 # -- steps 13-15: paused, aborted, and completing again ----------------------------------
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "3", "13", "14.1", "14.3", "14.4", "15")
 async def test_complete_a_record_pause_terminates_the_fetch_and_resume_continues_with_range(
     user_agent, origin_server, virtual_network
 ):
@@ -732,6 +785,7 @@ async def test_complete_a_record_pause_terminates_the_fetch_and_resume_continues
     assert settled.outcomes["/pausable"].body == body
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "3", "13", "14.2")
 async def test_complete_a_record_abort_while_paused_still_aborts(user_agent, origin_server):
     """Steps 3 and 13-14.2: a fetch paused mid-download, then aborted (abort() returns
     true), settles with "aborted" without another request."""
@@ -750,6 +804,7 @@ async def test_complete_a_record_abort_while_paused_still_aborts(user_agent, ori
     assert len(origin_server.requests_for("/paused-abort")) == 1
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "14.2", "14.4")
 async def test_complete_a_record_abort_all_mid_download_sets_aborted(user_agent, origin_server):
     """Step 14.2: "If bgFetch's abort all flag is set, then set responseData's result to
     "aborted"" (14.4: the fetch is terminated).  A record object made during the fetch
@@ -774,6 +829,7 @@ async def test_complete_a_record_abort_all_mid_download_sets_aborted(user_agent,
     assert isinstance(outcome.error, AbortError)
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "14.1")
 async def test_complete_a_record_pausing_is_offered_only_for_get(user_agent, origin_server):
     """Step 14.1 asserts a paused fetch's request is a `GET`; the display makes that hold by
     offering pause only when every record's method is `GET`."""
@@ -793,6 +849,7 @@ async def test_complete_a_record_pausing_is_offered_only_for_get(user_agent, ori
 # -- beyond the spec's steps (SPEC-NOTES.md) -------------------------------------------
 
 
+@pytest.mark.step("#complete-a-record-algorithm")
 async def test_complete_a_record_416_for_exactly_the_stored_length_completes_the_record(
     user_agent, origin_server
 ):
@@ -810,6 +867,7 @@ async def test_complete_a_record_416_for_exactly_the_stored_length_completes_the
     assert settled.outcomes["/whole"].status == 200
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "process response 3", "process response 7.2")
 async def test_complete_a_record_416_for_another_length_is_the_spec_restart(
     user_agent, origin_server
 ):
@@ -830,6 +888,7 @@ async def test_complete_a_record_416_for_another_length_is_the_spec_restart(
     assert settled.outcomes["/shrunk"].status == 416
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "process response 1.1", "process response 8.1")
 async def test_complete_a_record_offline_waits_do_not_spend_the_resume_budget(
     user_agent, origin_server, virtual_network
 ):
@@ -878,6 +937,7 @@ class _PartialServer:
             await stream.aclose()
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "15", "process response 7.1.2")
 async def test_complete_a_record_partial_responses_that_bring_nothing_end_in_fetch_error(
     virtual_network,
 ):
@@ -900,6 +960,7 @@ async def test_complete_a_record_partial_responses_that_bring_nothing_end_in_fet
     assert server.requests == MAX_RESUMES + 1
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "process response 7.1.2")
 async def test_complete_a_record_partial_responses_past_the_complete_length_fail(
     virtual_network,
 ):

@@ -33,6 +33,7 @@ async def page(user_agent, origin_server, worker=None):
 # -- what the UI shows -----------------------------------------------------------------
 
 
+@pytest.mark.step("#background-fetch-display-algorithm")
 async def test_display_shows_the_origin_title_and_icons(user_agent, origin_server):
     worker = ReportingWorker()
     origin_server.add("/app/slow", b"", delay=SLOW)
@@ -45,6 +46,7 @@ async def test_display_shows_the_origin_title_and_icons(user_agent, origin_serve
     assert "https://example.test" in repr(display)
 
 
+@pytest.mark.step("#background-fetch-display-algorithm")
 async def test_display_shows_the_progress_numbers(user_agent, origin_server):
     worker, _, registration = await page(user_agent, origin_server)
     origin_server.add_echo("/upload")
@@ -62,6 +64,7 @@ async def test_display_shows_the_progress_numbers(user_agent, origin_server):
     assert display.using_bandwidth is False
 
 
+@pytest.mark.step("#background-fetch-display-algorithm")
 async def test_display_of_a_granted_fetch_starts_unpaused(user_agent, origin_server):
     _, _, registration = await page(user_agent, origin_server)
     await registration.background_fetch.fetch("granted", "/slow")
@@ -69,6 +72,7 @@ async def test_display_of_a_granted_fetch_starts_unpaused(user_agent, origin_ser
     assert (display.paused, display.awaiting_permission) == (False, False)
 
 
+@pytest.mark.step("#background-fetch-display-algorithm")
 async def test_ui_find_names_the_missing_id(user_agent, origin_server):
     _, _, registration = await page(user_agent, origin_server)
     await registration.background_fetch.fetch("present", "/slow")
@@ -76,6 +80,7 @@ async def test_ui_find_names_the_missing_id(user_agent, origin_server):
         user_agent.ui.find("absent")
 
 
+@pytest.mark.step("#background-fetch-display-algorithm")
 async def test_ui_find_gives_the_newest_display_of_a_reused_id(user_agent, origin_server):
     worker, _, registration = await page(user_agent, origin_server)
     first = await registration.background_fetch.fetch("reused", FEATURE_PATH, title="one")
@@ -89,6 +94,8 @@ async def test_ui_find_gives_the_newest_display_of_a_reused_id(user_agent, origi
 # -- pause and resume: only when every request is GET ----------------------------------
 
 
+@pytest.mark.step("#background-fetch-display-algorithm")
+@pytest.mark.step("#complete-a-record-algorithm", "3", "13")
 async def test_pause_stops_the_download_and_resume_continues_it(user_agent, origin_server):
     worker, _, registration = await page(user_agent, origin_server)
     await registration.background_fetch.fetch("pausable", "/big")
@@ -112,6 +119,8 @@ async def test_pause_stops_the_download_and_resume_continues_it(user_agent, orig
     assert settled.downloaded == 1024
 
 
+@pytest.mark.step("#background-fetch-display-algorithm")
+@pytest.mark.step("#complete-a-record-algorithm", "8")
 async def test_a_resumed_fetch_reassembles_the_whole_body(user_agent, origin_server):
     _, _, registration = await page(user_agent, origin_server)
     bg = await registration.background_fetch.fetch("whole", ["/big", "/slow"])
@@ -124,6 +133,7 @@ async def test_a_resumed_fetch_reassembles_the_whole_body(user_agent, origin_ser
     assert await response.bytes() == bytes(range(256)) * 4
 
 
+@pytest.mark.step("#background-fetch-display-algorithm")
 async def test_pause_is_refused_when_a_request_is_not_get(user_agent, origin_server):
     _, _, registration = await page(user_agent, origin_server)
     post = bgfetch.Request(ORIGIN + "/slow", method="POST", body="x")
@@ -136,6 +146,7 @@ async def test_pause_is_refused_when_a_request_is_not_get(user_agent, origin_ser
     assert display.paused is False
 
 
+@pytest.mark.step("#background-fetch-display-algorithm")
 async def test_resume_of_an_unpaused_fetch_changes_nothing(user_agent, origin_server):
     worker, _, registration = await page(user_agent, origin_server)
     await registration.background_fetch.fetch("running", FEATURE_PATH)
@@ -147,6 +158,7 @@ async def test_resume_of_an_unpaused_fetch_changes_nothing(user_agent, origin_se
 # -- cancel: sets abort all ------------------------------------------------------------
 
 
+@pytest.mark.step("#background-fetch-display-algorithm")
 async def test_cancel_sets_abort_all_and_fires_backgroundfetchabort(user_agent, origin_server):
     worker, _, registration = await page(user_agent, origin_server)
     bg = await registration.background_fetch.fetch("cancelled", "/big")
@@ -161,6 +173,7 @@ async def test_cancel_sets_abort_all_and_fires_backgroundfetchabort(user_agent, 
     assert display.result == "failure"
 
 
+@pytest.mark.step("#background-fetch-display-algorithm")
 async def test_cancel_of_a_paused_fetch_aborts_it(user_agent, origin_server):
     worker, _, registration = await page(user_agent, origin_server)
     await registration.background_fetch.fetch("paused-cancel", "/big")
@@ -176,6 +189,8 @@ async def test_cancel_of_a_paused_fetch_aborts_it(user_agent, origin_server):
 # -- click: fires backgroundfetchclick -------------------------------------------------
 
 
+@pytest.mark.step("#background-fetch-display-algorithm")
+@pytest.mark.step("#fire-a-background-fetch-click-event-algorithm")
 async def test_click_fires_backgroundfetchclick_with_the_workers_instance(
     user_agent, origin_server
 ):
@@ -200,6 +215,8 @@ async def test_click_fires_backgroundfetchclick_with_the_workers_instance(
     assert event.registration.result == ""
 
 
+@pytest.mark.step("#background-fetch-display-algorithm")
+@pytest.mark.step("#fire-a-background-fetch-click-event-algorithm")
 async def test_click_after_the_fetch_completed_still_fires(user_agent, origin_server):
     # "The UI may remain once the operation is complete, in which case it can still be
     # activated."
@@ -218,6 +235,7 @@ async def test_click_after_the_fetch_completed_still_fires(user_agent, origin_se
 # -- the "prompt" permission: paused until accepted ------------------------------------
 
 
+@pytest.mark.step("#background-fetch-display-algorithm")
 async def test_prompt_permission_starts_paused_until_accepted(virtual_network, origin_server):
     async with bgfetch.open_user_agent(network=virtual_network, permission="prompt") as ua:
         worker, _, registration = await page(ua, origin_server)
@@ -234,6 +252,7 @@ async def test_prompt_permission_starts_paused_until_accepted(virtual_network, o
         assert not ua.handler_errors
 
 
+@pytest.mark.step("#background-fetch-display-algorithm")
 async def test_prompt_permission_set_for_the_origin_and_refused_aborts(user_agent, origin_server):
     worker, _, registration = await page(user_agent, origin_server)
     user_agent.permissions.set("background-fetch", ORIGIN, "prompt")
@@ -250,6 +269,7 @@ async def test_prompt_permission_set_for_the_origin_and_refused_aborts(user_agen
     assert await registration.background_fetch.get_ids() == []
 
 
+@pytest.mark.step("#background-fetch-display-algorithm")
 async def test_prompt_permission_pauses_even_a_fetch_that_cannot_be_paused(
     user_agent, origin_server
 ):
@@ -270,6 +290,7 @@ async def test_prompt_permission_pauses_even_a_fetch_that_cannot_be_paused(
     assert len(origin_server.requests_for("/upload")) == 1
 
 
+@pytest.mark.step("#background-fetch-display-algorithm")
 async def test_prompt_for_another_origin_does_not_pause_this_one(user_agent, origin_server):
     _, _, registration = await page(user_agent, origin_server)
     user_agent.permissions.set("background-fetch", "https://elsewhere.test", "prompt")
@@ -277,6 +298,8 @@ async def test_prompt_for_another_origin_does_not_pause_this_one(user_agent, ori
     assert user_agent.ui.find("not-prompted").paused is False
 
 
+@pytest.mark.step("#background-fetch-display-algorithm")
+@pytest.mark.step("#background-fetch-manager-fetch", "8.2")
 async def test_denied_permission_rejects_with_not_allowed_error_and_shows_nothing(
     virtual_network, origin_server
 ):
@@ -290,6 +313,7 @@ async def test_denied_permission_rejects_with_not_allowed_error_and_shows_nothin
 # -- dismiss: only once settled --------------------------------------------------------
 
 
+@pytest.mark.step("#background-fetch-display-algorithm")
 async def test_dismiss_is_refused_until_the_fetch_settled(user_agent, origin_server):
     worker, _, registration = await page(user_agent, origin_server)
     await registration.background_fetch.fetch("dismissable", "/big")
@@ -302,6 +326,7 @@ async def test_dismiss_is_refused_until_the_fetch_settled(user_agent, origin_ser
     assert display.dismissed is True
 
 
+@pytest.mark.step("#background-fetch-display-algorithm")
 async def test_dismiss_after_cancel_is_allowed(user_agent, origin_server):
     worker, _, registration = await page(user_agent, origin_server)
     await registration.background_fetch.fetch("cancel-then-dismiss", "/slow")

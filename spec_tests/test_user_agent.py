@@ -101,6 +101,7 @@ async def test_unsubscribed_observer_sees_nothing_more(user_agent, origin_server
     assert steps == []
 
 
+@pytest.mark.step("#update-background-fetch-instance-algorithm", "6")
 async def test_a_window_of_another_origin_hears_no_progress(virtual_network):
     server = OriginServer()
     server.add("/a.bin", b"x" * 1000, throttle=100)

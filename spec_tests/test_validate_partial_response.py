@@ -24,6 +24,7 @@ def partial(content_range: str, *headers: tuple[str, str]) -> InternalResponse:
 # -- extract content-range values ------------------------------------------------------
 
 
+@pytest.mark.step("#extract-content-range-values-algorithm", "1")
 def test_extract_without_content_range_header_fails():
     """Step 1: "If response's header list does not contain `Content-Range`, then return
     failure."""
@@ -31,6 +32,7 @@ def test_extract_without_content_range_header_fails():
     assert extract_content_range_values(response(206)) is None
 
 
+@pytest.mark.step("#extract-content-range-values-algorithm", "2")
 def test_extract_uses_the_first_content_range_header_matched_case_insensitively():
     """Step 2: "Let contentRangeValue be the value of the first header whose name is a
     byte-case-insensitive match for `Content-Range`" (not the combined value)."""
@@ -42,6 +44,7 @@ def test_extract_uses_the_first_content_range_header_matched_case_insensitively(
     assert extract_content_range_values(res) == (5, 9, 20)
 
 
+@pytest.mark.step("#extract-content-range-values-algorithm", "4", "5", "6", "8")
 def test_extract_reads_first_and_last_byte_pos_and_complete_length():
     """Steps 4, 5, 6, 8: firstBytePos and lastBytePos are the named portions parsed as
     integers; completeLength likewise; the three are returned."""
@@ -54,6 +57,8 @@ def test_extract_reads_first_and_last_byte_pos_and_complete_length():
     )
 
 
+@pytest.mark.step("#extract-content-range-values-algorithm", "3")
+@pytest.mark.step("#header-syntax")
 def test_extract_accepts_the_specs_bytes_equals_form_too():
     """The header syntax (#header-syntax) writes `"bytes=" first-byte-pos ...`; RFC 7233
     (and every server) writes "bytes " with a space.  Both parse (SPEC-NOTES.md)."""
@@ -61,6 +66,7 @@ def test_extract_accepts_the_specs_bytes_equals_form_too():
     assert extract_content_range_values(partial("bytes 0-4/5")) == (0, 4, 5)
 
 
+@pytest.mark.step("#extract-content-range-values-algorithm", "7")
 def test_extract_complete_length_star_is_null():
     """Step 7: "If completeLength is "*", then set completeLength to null"."""
     assert extract_content_range_values(partial("bytes 0-4/*")) == (0, 4, None)
@@ -84,6 +90,7 @@ def test_extract_complete_length_star_is_null():
         "",
     ],
 )
+@pytest.mark.step("#extract-content-range-values-algorithm", "3")
 def test_extract_fails_where_the_single_byte_content_range_grammar_fails(value):
     """Step 3: "If parsing contentRangeValue per single byte content-range fails, then
     return failure."""
@@ -93,6 +100,7 @@ def test_extract_fails_where_the_single_byte_content_range_grammar_fails(value):
 # -- validate a partial response -------------------------------------------------------
 
 
+@pytest.mark.step("#validate-partial-response-algorithm", "1")
 def test_validate_asserts_the_partial_response_is_a_206():
     """Step 1: "Assert: partialResponse's status is 206"."""
     with pytest.raises(AssertionError):
@@ -100,6 +108,7 @@ def test_validate_asserts_the_partial_response_is_a_206():
 
 
 @pytest.mark.parametrize("content_range", [None, "bytes */10", "bytes 0-4"])
+@pytest.mark.step("#validate-partial-response-algorithm", "2")
 def test_validate_is_invalid_when_content_range_values_cannot_be_extracted(content_range):
     """Step 2: "Let responseFirstBytePos, responseLastBytePos and responseCompleteLength be
     the result of extracting content-range values from partialResponse.  If this fails,
@@ -109,12 +118,14 @@ def test_validate_is_invalid_when_content_range_values_cannot_be_extracted(conte
 
 
 @pytest.mark.parametrize("expected, valid", [(10, True), (0, False), (9, False), (11, False)])
+@pytest.mark.step("#validate-partial-response-algorithm", "3", "5")
 def test_validate_compares_first_byte_pos_with_expected_range_start(expected, valid):
     """Step 3: "If responseFirstBytePos does not equal expectedRangeStart, then return
     invalid."  Step 5: otherwise (no previous response) "Return valid"."""
     assert validate_a_partial_response(expected, partial("bytes 10-19/20")) is valid
 
 
+@pytest.mark.step("#validate-partial-response-algorithm", "4")
 def test_validate_without_previous_response_skips_the_validator_checks():
     """Step 4: only "If previousResponse is not null" are validators and lengths compared;
     previousResponse is null unless otherwise specified."""
@@ -124,6 +135,7 @@ def test_validate_without_previous_response_skips_the_validator_checks():
 
 
 @pytest.mark.parametrize("name", ["ETag", "Last-Modified"])
+@pytest.mark.step("#validate-partial-response-algorithm", "4.1.1")
 def test_validate_is_invalid_when_a_validator_of_the_previous_response_changed(name):
     """Step 4.1.1: for `ETag` and `Last-Modified`, "If previousResponse's header list
     contains headerName and the combined value ... does not equal the combined value of
@@ -134,6 +146,7 @@ def test_validate_is_invalid_when_a_validator_of_the_previous_response_changed(n
 
 
 @pytest.mark.parametrize("name", ["ETag", "Last-Modified"])
+@pytest.mark.step("#validate-partial-response-algorithm", "4.1.1")
 def test_validate_is_invalid_when_the_partial_response_lacks_a_previous_validator(name):
     """Step 4.1.1: the previous response has the validator and the partial response has
     none: the combined values (a value and null) differ -> invalid."""
@@ -142,12 +155,14 @@ def test_validate_is_invalid_when_the_partial_response_lacks_a_previous_validato
 
 
 @pytest.mark.parametrize("name", ["ETag", "Last-Modified"])
+@pytest.mark.step("#validate-partial-response-algorithm", "4.1.1")
 def test_validate_ignores_a_validator_only_the_partial_response_has(name):
     """Step 4.1.1 applies only "if previousResponse's header list contains headerName"."""
     previous = response(200)
     assert validate_a_partial_response(5, partial("bytes 5-9/10", (name, "x")), previous)
 
 
+@pytest.mark.step("#validate-partial-response-algorithm", "4.1.1")
 def test_validate_compares_combined_values_of_validators():
     """Step 4.1.1 compares *combined* values ("a, b"), with names matched case-insensitively."""
     previous = response(200, ("ETag", '"a"'), ("etag", '"b"'))
@@ -155,6 +170,7 @@ def test_validate_compares_combined_values_of_validators():
     assert not validate_a_partial_response(5, partial("bytes 5-9/10", ("ETag", '"a"')), previous)
 
 
+@pytest.mark.step("#validate-partial-response-algorithm", "4.1")
 def test_validate_checks_both_etag_and_last_modified():
     """Step 4.1: the loop covers both names: an unchanged ETag does not excuse a changed
     Last-Modified."""
@@ -165,6 +181,7 @@ def test_validate_checks_both_etag_and_last_modified():
     assert validate_a_partial_response(5, same_etag_new_date, previous) is False
 
 
+@pytest.mark.step("#validate-partial-response-algorithm", "4.2.1")
 def test_validate_is_invalid_when_a_previous_206_has_no_content_range():
     """Step 4.2.1: "If previousResponse's status is 206 ... extracting content-range values
     from previousResponse.  If this fails, then return invalid."""
@@ -181,6 +198,7 @@ def test_validate_is_invalid_when_a_previous_206_has_no_content_range():
         ("bytes 0-4/*", "bytes 5-9/*", True),
     ],
 )
+@pytest.mark.step("#validate-partial-response-algorithm", "4.2.2")
 def test_validate_compares_complete_lengths_with_a_previous_206(
     previous_range, current_range, valid
 ):
@@ -191,6 +209,7 @@ def test_validate_compares_complete_lengths_with_a_previous_206(
     assert validate_a_partial_response(5, partial(current_range), previous) is valid
 
 
+@pytest.mark.step("#validate-partial-response-algorithm", "4.2")
 def test_validate_does_not_compare_lengths_with_a_previous_200():
     """Step 4.2 applies only "if previousResponse's status is 206": a previous 200's
     Content-Length is not compared with the complete length."""
@@ -198,6 +217,7 @@ def test_validate_does_not_compare_lengths_with_a_previous_200():
     assert validate_a_partial_response(5, partial("bytes 5-9/12"), previous) is True
 
 
+@pytest.mark.step("#validate-partial-response-algorithm", "5")
 def test_validate_returns_valid_when_every_check_passes():
     """Step 5: "Return valid"."""
     previous = partial("bytes 0-4/10", ("ETag", '"e"'), ("Last-Modified", "x"))

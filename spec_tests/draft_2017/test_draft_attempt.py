@@ -3,6 +3,7 @@ every branch of every step, the draft's TODOs as filled (SPEC-NOTES.md)."""
 
 from __future__ import annotations
 
+import pytest
 import trio
 
 import bgfetch
@@ -36,6 +37,7 @@ def post(path: str, body: str = "data") -> bgfetch.Request:
     )
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "6.1", "6.2", "6.3")
 async def test_step_6_1_to_6_3_fetches_a_keepalive_copy_of_the_request(
     draft_user_agent, origin_server
 ):
@@ -51,6 +53,7 @@ async def test_step_6_1_to_6_3_fetches_a_keepalive_copy_of_the_request(
     assert fetched.keepalive is True and record_request.keepalive is False
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "6.5")
 async def test_step_6_5_aborted_flag_sets_abandoned_and_aborted(draft_user_agent, origin_server):
     origin_server.add("/feature-name.txt", FEATURE)
     stub_fetcher(
@@ -67,6 +70,7 @@ async def test_step_6_5_aborted_flag_sets_abandoned_and_aborted(draft_user_agent
     assert [s.details["aborted"] for s in steps_at(steps, ATTEMPT, "6.5")] == [True]
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "6.6")
 async def test_step_6_6_failed_cors_check_abandons_at_once(
     draft_user_agent, origin_server, virtual_network
 ):
@@ -90,6 +94,7 @@ async def test_step_6_6_failed_cors_check_abandons_at_once(
     assert len(steps_at(steps, ATTEMPT, "6.6")) == 1
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "6.6")
 async def test_step_6_6_a_cross_origin_response_without_cors_headers_abandons(
     draft_user_agent, origin_server, virtual_network
 ):
@@ -112,6 +117,7 @@ async def test_step_6_6_a_cross_origin_response_without_cors_headers_abandons(
     assert "CORS check failed" in cors.what
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "6.6")
 async def test_step_6_6_network_error_of_a_non_get_abandons(
     draft_user_agent, origin_server, virtual_network
 ):
@@ -125,6 +131,7 @@ async def test_step_6_6_network_error_of_a_non_get_abandons(
     assert len(steps_at(steps, ATTEMPT, "6.6")) == 1
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "6.7.1")
 async def test_step_6_7_1_get_network_error_while_offline_resumes_once_online(
     draft_user_agent, origin_server, virtual_network
 ):
@@ -144,6 +151,7 @@ async def test_step_6_7_1_get_network_error_while_offline_resumes_once_online(
     assert len(origin_server.requests_for("/feature-name.txt")) == 1
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "6.7.1")
 async def test_step_6_7_1_get_network_error_while_online_abandons(draft_user_agent, origin_server):
     origin_server.add("/feature-name.txt", FEATURE)
     steps = record_steps(draft_user_agent)
@@ -158,6 +166,7 @@ async def test_step_6_7_1_get_network_error_while_online_abandons(draft_user_age
     assert "no such host" in abandoned.what
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "6.8.1")
 async def test_step_6_8_1_record_response_is_a_copy_without_body(draft_user_agent, origin_server):
     origin_server.add("/feature-name.txt", FEATURE, headers=[("X-Test", "1")])
     reporter = Reporter()
@@ -170,6 +179,7 @@ async def test_step_6_8_1_record_response_is_a_copy_without_body(draft_user_agen
     assert record.response_body.read(0, 100) == FEATURE.encode()
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "6.8.3", "6.8.3.1", "6.8.3.2")
 async def test_step_6_8_3_each_transmission_appends_and_reports_progress(
     draft_user_agent, origin_server
 ):
@@ -183,6 +193,7 @@ async def test_step_6_8_3_each_transmission_appends_and_reports_progress(
     assert len(reported) > 2 and reported == sorted(reported) and reported[-1] == len(BODY)
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "6.8.3.1")
 async def test_step_6_8_3_1_quota_exceeded_while_storing_abandons(virtual_network):
     from bgfetch.testing import OriginServer
 
@@ -200,6 +211,7 @@ async def test_step_6_8_3_1_quota_exceeded_while_storing_abandons(virtual_networ
         assert len(steps_at(steps, ATTEMPT, "6.8.3.1")) == 1
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "6.8.4", "6.8.4.1")
 async def test_step_6_8_4_every_body_done_fires_backgroundfetched(draft_user_agent, origin_server):
     origin_server.add("/a.txt", "A")
     origin_server.add("/b.txt", "BB", framing="chunked")
@@ -212,6 +224,7 @@ async def test_step_6_8_4_every_body_done_fires_backgroundfetched(draft_user_age
     assert seen.texts() == ["A", "BB", "CCC"]
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "6.8.4")
 async def test_step_6_8_4_a_404_is_a_complete_fetch(draft_user_agent, origin_server):
     # The draft has no failure for a bad status ("TODO: other failure reasons?"):
     # a 404 body transmitted normally completes the fetch (SPEC-NOTES.md).
@@ -223,6 +236,7 @@ async def test_step_6_8_4_a_404_is_a_complete_fetch(draft_user_agent, origin_ser
     assert seen.statuses() == [404] and seen.texts() == ["Not Found"]
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "6.8.5")
 async def test_step_6_8_5_a_cut_resumes_with_a_range_request(draft_user_agent, origin_server):
     # The draft: "TODO: if aborted isn't true, this could be another resume point."
     origin_server.add("/big.bin", BODY, cut_after=1000, etag='"v1"')
@@ -239,6 +253,7 @@ async def test_step_6_8_5_a_cut_resumes_with_a_range_request(draft_user_agent, o
     assert [s.details["range_start"] for s in steps if s.what == "fetch started"] == [0, 1000]
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "6.8.5")
 async def test_step_6_8_5_cut_while_offline_resumes_once_online(
     draft_user_agent, origin_server, virtual_network
 ):
@@ -257,6 +272,7 @@ async def test_step_6_8_5_cut_while_offline_resumes_once_online(
     assert len(ranges) == 2 and ranges[0] is None and ranges[1].startswith("bytes=")
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "6.8.5.2")
 async def test_step_6_8_5_2_cut_after_the_last_resume_abandons(draft_user_agent, origin_server):
     origin_server.add("/big.bin", BODY, cut_after=10, cuts=MAX_RESUMES + 1)
     reporter = Reporter()
@@ -267,6 +283,7 @@ async def test_step_6_8_5_2_cut_after_the_last_resume_abandons(draft_user_agent,
     assert len(origin_server.requests_for("/big.bin")) == MAX_RESUMES + 1
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "6.8.5.2")
 async def test_step_6_8_5_2_cut_of_a_non_get_abandons(draft_user_agent, origin_server):
     origin_server.add("/upload", BODY, cut_after=10)
     reporter = Reporter()
@@ -277,6 +294,7 @@ async def test_step_6_8_5_2_cut_of_a_non_get_abandons(draft_user_agent, origin_s
     assert len(origin_server.requests_for("/upload")) == 1
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "6.8.5")
 async def test_resume_sends_if_range_and_a_changed_resource_comes_back_whole(
     draft_user_agent, origin_server
 ):
@@ -298,6 +316,7 @@ async def test_resume_sends_if_range_and_a_changed_resource_comes_back_whole(
     assert bg.background_fetch.records[0].response_body.read(0, 4096) == changed
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "6.8.5")
 async def test_resume_a_206_that_fails_validation_abandons(draft_user_agent, origin_server):
     # (filled: 0a1eaad) validate a partial response: the ETag changed between attempts,
     # and the server ignores If-Range.
@@ -319,6 +338,7 @@ async def test_resume_a_206_that_fails_validation_abandons(draft_user_agent, ori
     assert [s.what for s in steps_at(steps, ATTEMPT, "6.8")] == ["invalid partial response"]
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "6.8.5")
 async def test_resume_a_full_response_to_a_range_request_restarts_the_body(
     draft_user_agent, origin_server
 ):
@@ -337,6 +357,7 @@ async def test_resume_a_full_response_to_a_range_request_restarts_the_body(
     assert record.response_body.read(0, 4096) == BODY
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "7", "8", "9", "9.1")
 async def test_step_7_9_abandoned_terminates_the_rest_and_fires_fail_not_abort(
     draft_user_agent, origin_server
 ):
@@ -356,6 +377,7 @@ async def test_step_7_9_abandoned_terminates_the_rest_and_fires_fail_not_abort(
     assert len(big.response_body) < len(BODY)
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "7")
 async def test_step_7_waits_for_every_record(draft_user_agent, origin_server):
     origin_server.add("/fast.txt", "fast")
     origin_server.add("/slow.txt", "slow", delay=30)
@@ -368,6 +390,7 @@ async def test_step_7_waits_for_every_record(draft_user_agent, origin_server):
     assert seen.texts() == ["fast", "slow"]
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "10.3")
 async def test_step_10_3_settling_removes_the_active_background_fetch(
     draft_user_agent, origin_server
 ):
@@ -379,6 +402,7 @@ async def test_step_10_3_settling_removes_the_active_background_fetch(
     assert registration_extension(registration.registration).active_background_fetches == {}
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "10.4")
 async def test_step_10_4_abort_race_fires_the_abort_event(draft_user_agent, origin_server):
     # abort() succeeds while a fetch fails: the note's race.  The edit queue is held so
     # that abort()'s steps run between the failure and the settling steps.
@@ -407,6 +431,8 @@ async def test_step_10_4_abort_race_fires_the_abort_event(draft_user_agent, orig
     assert [s.what for s in steps_at(steps, ATTEMPT, "10.4")] == ["abort() won the race"]
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "10.5")
+@pytest.mark.step("#background-fetch-settled-event")
 async def test_step_10_5_abort_event_is_a_settled_event_with_fetches(
     draft_user_agent, origin_server
 ):
@@ -424,6 +450,8 @@ async def test_step_10_5_abort_event_is_a_settled_event_with_fetches(
     assert event.fetches.records is bg.background_fetch.records
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "10.6")
+@pytest.mark.step("#background-fetch-update-event")
 async def test_step_10_6_fail_event_is_an_update_event(draft_user_agent, origin_server):
     reporter = Reporter()
     registration = await page(draft_user_agent, reporter.worker)
@@ -434,6 +462,8 @@ async def test_step_10_6_fail_event_is_an_update_event(draft_user_agent, origin_
     assert seen.event.id == "fail-event"
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "10.7")
+@pytest.mark.step("#background-fetch-update-event")
 async def test_step_10_7_fetched_event_is_an_update_event(draft_user_agent, origin_server):
     origin_server.add("/feature-name.txt", FEATURE)
     reporter = Reporter()
@@ -445,6 +475,7 @@ async def test_step_10_7_fetched_event_is_an_update_event(draft_user_agent, orig
     assert seen.event.id == "ok-event"
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm")
 async def test_download_total_is_not_enforced(draft_user_agent, origin_server):
     # The draft keeps downloadTotal for the UI only; nothing stops a larger download.
     origin_server.add("/big.bin", BODY)
@@ -457,6 +488,7 @@ async def test_download_total_is_not_enforced(draft_user_agent, origin_server):
     assert bg.downloaded == len(BODY) > bg.download_total
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm")
 async def test_a_416_for_exactly_the_stored_length_completes_the_record(
     draft_user_agent, origin_server
 ):
@@ -474,6 +506,7 @@ async def test_a_416_for_exactly_the_stored_length_completes_the_record(
     assert bg.background_fetch.records[0].response_body.read(0, len(BODY) + 1) == BODY
 
 
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "6.7.1", "6.8.5")
 async def test_offline_waits_do_not_spend_the_resume_budget(
     draft_user_agent, origin_server, virtual_network
 ):

@@ -22,6 +22,7 @@ def empty_fetches(realm) -> BackgroundFetchSettledFetches:
     return BackgroundFetchSettledFetches([], realm)
 
 
+@pytest.mark.step("#dom-backgroundfetchevent-backgroundfetchevent")
 async def test_background_fetch_event_constructor_initializes_id(draft_user_agent):
     event = BackgroundFetchEvent("backgroundfetchclick", {"id": "x"})
     assert (event.type, event.id, event.is_trusted) == ("backgroundfetchclick", "x", False)
@@ -29,6 +30,7 @@ async def test_background_fetch_event_constructor_initializes_id(draft_user_agen
         BackgroundFetchEvent("backgroundfetchclick", {})
 
 
+@pytest.mark.step("#dom-backgroundfetchsettledevent-backgroundfetchsettledevent")
 async def test_settled_event_constructor_requires_fetches(draft_user_agent):
     window = await draft_user_agent.open_window(f"{ORIGIN}/")
     fetches = empty_fetches(window)
@@ -41,6 +43,7 @@ async def test_settled_event_constructor_requires_fetches(draft_user_agent):
         BackgroundFetchSettledEvent("backgroundfetchabort", {"id": "x", "fetches": []})
 
 
+@pytest.mark.step("#background-fetch-click-event")
 async def test_click_event_constructor_takes_a_background_fetch_state(draft_user_agent):
     for state in ("pending", "succeeded", "failed"):
         assert BackgroundFetchClickEvent("c", {"id": "x", "state": state}).state == state
@@ -50,6 +53,7 @@ async def test_click_event_constructor_takes_a_background_fetch_state(draft_user
         BackgroundFetchClickEvent("c", {"id": "x"})
 
 
+@pytest.mark.step("#dom-backgroundfetchupdateevent-updateui")
 async def test_update_ui_on_a_constructed_event_rejects(draft_user_agent):
     window = await draft_user_agent.open_window(f"{ORIGIN}/")
     event = BackgroundFetchUpdateEvent("x", {"id": "x", "fetches": empty_fetches(window)})
@@ -79,6 +83,7 @@ async def _outcome(promise) -> object:
         return error
 
 
+@pytest.mark.step("#dom-backgroundfetchupdateevent-updateui")
 async def test_update_ui_sets_the_title_once(draft_user_agent, origin_server):
     origin_server.add("/feature-name.txt", FEATURE)
 
@@ -95,6 +100,7 @@ async def test_update_ui_sets_the_title_once(draft_user_agent, origin_server):
     assert draft_user_agent.ui.find("ui").title == "Title1"
 
 
+@pytest.mark.step("#dom-backgroundfetchupdateevent-updateui")
 async def test_update_ui_after_the_event_is_inactive_rejects(draft_user_agent, origin_server):
     origin_server.add("/feature-name.txt", FEATURE)
     kept: list[object] = []

@@ -13,6 +13,7 @@ from bgfetch.useragent import open_user_agent
 from .support import FEATURE, ORIGIN, Reporter, page
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "5")
 async def test_step_5_a_single_request_info_is_a_list_of_one(draft_user_agent, origin_server):
     origin_server.add("/feature-name.txt", FEATURE)
     reporter = Reporter()
@@ -22,6 +23,7 @@ async def test_step_5_a_single_request_info_is_a_list_of_one(draft_user_agent, o
     assert [f.url for f in seen.fetches] == [f"{ORIGIN}/feature-name.txt"]
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "6")
 async def test_step_6_empty_requests_reject_with_type_error(draft_user_agent, origin_server):
     registration = await page(draft_user_agent, Reporter().worker)
     with pytest.raises(TypeError, match="at least one request"):
@@ -29,12 +31,14 @@ async def test_step_6_empty_requests_reject_with_type_error(draft_user_agent, or
     assert await registration.background_fetch.get_ids() == []
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "7.1")
 async def test_step_7_1_request_constructor_exception_rejects(draft_user_agent, origin_server):
     registration = await page(draft_user_agent, Reporter().worker)
     with pytest.raises(TypeError, match="credentials"):
         await registration.background_fetch.fetch("creds", "https://user:pass@example.test/a")
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "7.2")
 async def test_step_7_2_no_cors_rejects_with_type_error(draft_user_agent, origin_server):
     registration = await page(draft_user_agent, Reporter().worker)
     request = bgfetch.Request(f"{ORIGIN}/feature-name.txt", mode="no-cors")
@@ -43,6 +47,7 @@ async def test_step_7_2_no_cors_rejects_with_type_error(draft_user_agent, origin
     assert await registration.background_fetch.get_ids() == []
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "7.3.1")
 async def test_step_7_3_1_readable_stream_body_rejects_with_type_error(
     draft_user_agent, origin_server
 ):
@@ -56,6 +61,7 @@ async def test_step_7_3_1_readable_stream_body_rejects_with_type_error(
     assert await registration.background_fetch.get_ids() == []
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "7.3.2")
 async def test_step_7_3_2_upload_total_is_the_sum_of_body_sizes(draft_user_agent, origin_server):
     origin_server.add_echo("/upload")
     origin_server.add("/feature-name.txt", FEATURE)
@@ -75,6 +81,7 @@ async def test_step_7_3_2_upload_total_is_the_sum_of_body_sizes(draft_user_agent
     assert seen.texts() == ["Background Fetch!", "12345", FEATURE]
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "7.4")
 async def test_step_7_4_the_requests_client_is_null(draft_user_agent, origin_server):
     origin_server.add("/feature-name.txt", FEATURE)
     registration = await page(draft_user_agent, Reporter().worker)
@@ -83,6 +90,7 @@ async def test_step_7_4_the_requests_client_is_null(draft_user_agent, origin_ser
     assert record.request.client is None
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "9.2")
 async def test_step_9_2_no_active_worker_rejects_with_type_error(draft_user_agent, origin_server):
     window = await draft_user_agent.open_window(f"{ORIGIN}/")
     worker = bgfetch.ServiceWorker()
@@ -100,6 +108,7 @@ async def test_step_9_2_no_active_worker_rejects_with_type_error(draft_user_agen
         await registration.background_fetch.fetch("no-worker", "/feature-name.txt")
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "9.3")
 async def test_step_9_3_a_duplicate_id_rejects_with_type_error(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=10)
     registration = await page(draft_user_agent, Reporter().worker)
@@ -120,6 +129,7 @@ async def test_step_9_3_a_duplicate_id_rejects_with_type_error(draft_user_agent,
     assert "already" in str(errors[0])
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "9.4")
 async def test_step_9_4_the_background_fetch_takes_the_options(draft_user_agent, origin_server):
     origin_server.add("/feature-name.txt", FEATURE)
     registration = await page(draft_user_agent, Reporter().worker)
@@ -133,6 +143,7 @@ async def test_step_9_4_the_background_fetch_takes_the_options(draft_user_agent,
     assert bg_fetch.service_worker_registration is registration.registration
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "9.5")
 async def test_step_9_5_the_background_fetch_is_active_by_its_id(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=10)
     registration = await page(draft_user_agent, Reporter().worker)
@@ -141,6 +152,7 @@ async def test_step_9_5_the_background_fetch_is_active_by_its_id(draft_user_agen
     assert active == {"active": bg.background_fetch}
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "9.6")
 async def test_step_9_6_quota_exceeded_rejects_and_leaves_no_active_fetch(virtual_network):
     server = OriginServer()
     virtual_network.serve(ORIGIN, server)
@@ -155,6 +167,7 @@ async def test_step_9_6_quota_exceeded_rejects_and_leaves_no_active_fetch(virtua
         assert await manager.get("huge") is None
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "9.6")
 async def test_step_9_6_request_bodies_count_against_the_quota(virtual_network):
     server = OriginServer()
     virtual_network.serve(ORIGIN, server)
@@ -165,6 +178,7 @@ async def test_step_9_6_request_bodies_count_against_the_quota(virtual_network):
             await registration.background_fetch.fetch("body", [request])
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "9.7")
 async def test_step_9_7_resolves_with_the_managers_instance(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=10)
     registration = await page(draft_user_agent, Reporter().worker)
@@ -174,6 +188,7 @@ async def test_step_9_7_resolves_with_the_managers_instance(draft_user_agent, or
     assert await manager.get("instance") is bg
 
 
+@pytest.mark.step("#background-fetch-manager-fetch", "9.8")
 async def test_step_9_8_attempt_runs_in_parallel_not_on_the_edit_queue(
     draft_user_agent, origin_server
 ):

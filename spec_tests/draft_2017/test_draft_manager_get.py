@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pytest
 import trio
 
 import bgfetch
@@ -10,6 +11,7 @@ import bgfetch
 from .support import FEATURE, ORIGIN, Reporter, page
 
 
+@pytest.mark.step("#background-fetch-manager-get", "3")
 async def test_get_step_3_an_unknown_id_resolves_undefined(draft_user_agent, origin_server):
     registration = await page(draft_user_agent, Reporter().worker)
     assert await registration.background_fetch.get("missing") is None
@@ -17,6 +19,8 @@ async def test_get_step_3_an_unknown_id_resolves_undefined(draft_user_agent, ori
     assert await registration.background_fetch.get("") is None
 
 
+@pytest.mark.step("#background-fetch-manager-get", "3")
+@pytest.mark.step("#background-fetch-manager-get-ids", "2", "3")
 async def test_get_does_not_require_an_active_worker(draft_user_agent, origin_server):
     window = await draft_user_agent.open_window(f"{ORIGIN}/")
     worker = bgfetch.ServiceWorker()
@@ -33,6 +37,7 @@ async def test_get_does_not_require_an_active_worker(draft_user_agent, origin_se
     assert await registration.background_fetch.get_ids() == []
 
 
+@pytest.mark.step("#background-fetch-manager-get", "4", "5.1.2")
 async def test_get_step_4_downloaded_is_the_last_reported_download(draft_user_agent, origin_server):
     origin_server.add("/big.bin", b"x" * 1000, throttle=100)
     registration = await page(draft_user_agent, Reporter().worker)
@@ -50,6 +55,7 @@ async def test_get_step_4_downloaded_is_the_last_reported_download(draft_user_ag
     assert in_worker.downloaded == before > 0
 
 
+@pytest.mark.step("#background-fetch-manager-get", "5.1.1")
 async def test_get_step_5_1_1_returns_the_same_instance_each_time(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=10)
     registration = await page(draft_user_agent, Reporter().worker)
@@ -61,6 +67,7 @@ async def test_get_step_5_1_1_returns_the_same_instance_each_time(draft_user_age
     assert (first.id, first.upload_total, first.download_total) == ("same", 0, 0)
 
 
+@pytest.mark.step("#background-fetch-manager-get", "5", "5.2")
 async def test_get_step_5_resolves_after_pending_progress(draft_user_agent, origin_server):
     # get() runs behind the progress handling queue: a new instance misses no progress.
     origin_server.add("/big.bin", b"x" * 1000, throttle=100)
@@ -76,6 +83,8 @@ async def test_get_step_5_resolves_after_pending_progress(draft_user_agent, orig
     assert bg.downloaded == 1000
 
 
+@pytest.mark.step("#background-fetch-manager-get", "3")
+@pytest.mark.step("#attempt-a-background-fetch-algorithm", "10.3")
 async def test_get_after_the_fetch_settled_resolves_undefined(draft_user_agent, origin_server):
     origin_server.add("/feature-name.txt", FEATURE)
     reporter = Reporter()
@@ -85,6 +94,7 @@ async def test_get_after_the_fetch_settled_resolves_undefined(draft_user_agent, 
     assert await registration.background_fetch.get("done") is None
 
 
+@pytest.mark.step("#background-fetch-manager-get-ids", "2")
 async def test_get_ids_step_2_lists_the_active_background_fetches(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=10)
     reporter = Reporter()

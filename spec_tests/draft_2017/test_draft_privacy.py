@@ -3,6 +3,7 @@ shows each background fetch, lets the user abort it, and fires backgroundfetchcl
 
 from __future__ import annotations
 
+import pytest
 import trio
 
 import bgfetch
@@ -29,6 +30,7 @@ class Clicks:
         return self.events[-1]
 
 
+@pytest.mark.step("#privacy-and-bandwidth-use")
 async def test_the_ui_shows_the_origin_title_and_progress(draft_user_agent, origin_server):
     origin_server.add("/feature-name.txt", FEATURE)
     reporter = Reporter()
@@ -46,6 +48,7 @@ async def test_the_ui_shows_the_origin_title_and_progress(draft_user_agent, orig
     assert display.downloaded == 16
 
 
+@pytest.mark.step("#privacy-and-bandwidth-use")
 async def test_user_abort_terminates_the_fetches_with_the_abort_flag(
     draft_user_agent, origin_server
 ):
@@ -59,6 +62,8 @@ async def test_user_abort_terminates_the_fetches_with_the_abort_flag(
     assert seen.statuses() == [None]
 
 
+@pytest.mark.step("#privacy-and-bandwidth-use")
+@pytest.mark.step("#background-fetch-click-event")
 async def test_click_reports_pending_then_succeeded(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=10)
     reporter = Reporter()
@@ -79,6 +84,8 @@ async def test_click_reports_pending_then_succeeded(draft_user_agent, origin_ser
     assert (await clicks.next()).state == "succeeded"
 
 
+@pytest.mark.step("#privacy-and-bandwidth-use")
+@pytest.mark.step("#background-fetch-click-event")
 async def test_click_reports_failed_after_fail_or_abort(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=10)
     reporter = Reporter()

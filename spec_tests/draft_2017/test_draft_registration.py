@@ -12,6 +12,7 @@ from bgfetch.editions.draft_2017 import BackgroundFetchActiveFetches
 from .support import FEATURE, ORIGIN, Reporter, page
 
 
+@pytest.mark.step("#background-fetch-registration")
 async def test_attributes_are_copied_from_the_background_fetch(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=10)
     origin_server.add_echo("/upload")
@@ -28,6 +29,7 @@ async def test_attributes_are_copied_from_the_background_fetch(draft_user_agent,
     assert bg.download_total == 99
 
 
+@pytest.mark.step("#background-fetch-registration")
 async def test_uploaded_is_filled_from_3abbda2(draft_user_agent, origin_server):
     # The draft: "The uploaded attribute's getter must return TODO."
     origin_server.add_echo("/upload")
@@ -49,6 +51,8 @@ async def test_uploaded_is_filled_from_3abbda2(draft_user_agent, origin_server):
     assert heard[0][0] == 17  # the body is sent before any byte of the response arrives
 
 
+@pytest.mark.step("#background-fetch-registration-events")
+@pytest.mark.step("#report-progress-for-background-fetch-algorithm", "5.2.1", "5.2.2")
 async def test_progress_event_and_onprogress_report_downloaded(draft_user_agent, origin_server):
     origin_server.add("/big.bin", b"x" * 1000, throttle=500)
     reporter = Reporter()
@@ -64,6 +68,7 @@ async def test_progress_event_and_onprogress_report_downloaded(draft_user_agent,
     assert handled == ["progress"] * len(listened)
 
 
+@pytest.mark.step("#background-fetch-registration-abort", "3.3")
 async def test_abort_step_3_3_resolves_false_once_not_active(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=10)
     reporter = Reporter()
@@ -75,6 +80,7 @@ async def test_abort_step_3_3_resolves_false_once_not_active(draft_user_agent, o
     assert seen.type == "backgroundfetchabort"
 
 
+@pytest.mark.step("#background-fetch-registration-abort", "3.3")
 async def test_abort_step_3_3_false_after_the_fetch_settled(draft_user_agent, origin_server):
     origin_server.add("/feature-name.txt", FEATURE)
     reporter = Reporter()
@@ -85,6 +91,8 @@ async def test_abort_step_3_3_false_after_the_fetch_settled(draft_user_agent, or
     assert len(reporter.events) == 1  # no abort event follows
 
 
+@pytest.mark.step("#background-fetch-registration-abort", "3.3")
+@pytest.mark.step("#active-background-fetches-contains", "3")
 async def test_abort_step_3_3_false_for_a_new_fetch_with_the_same_id(
     draft_user_agent, origin_server
 ):
@@ -102,6 +110,7 @@ async def test_abort_step_3_3_false_for_a_new_fetch_with_the_same_id(
     assert await new.abort() is True
 
 
+@pytest.mark.step("#background-fetch-registration-abort", "3.4")
 async def test_abort_step_3_4_removes_it_from_the_active_fetches(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=10)
     registration = await page(draft_user_agent, Reporter().worker)
@@ -110,6 +119,7 @@ async def test_abort_step_3_4_removes_it_from_the_active_fetches(draft_user_agen
     assert await registration.background_fetch.get_ids() == []
 
 
+@pytest.mark.step("#background-fetch-registration-abort", "3.6")
 async def test_abort_step_3_6_terminates_related_fetches_with_the_aborted_flag(
     draft_user_agent, origin_server, virtual_network
 ):
@@ -133,6 +143,7 @@ async def test_abort_step_3_6_terminates_related_fetches_with_the_aborted_flag(
     assert len(big.response_body) == stored < 10_000
 
 
+@pytest.mark.step("#background-fetch-registration")
 async def test_active_fetches_is_one_object_over_the_records(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=10)
     registration = await page(draft_user_agent, Reporter().worker)
@@ -143,6 +154,7 @@ async def test_active_fetches_is_one_object_over_the_records(draft_user_agent, o
     assert [f.request.url for f in values] == [f"{ORIGIN}/slow.txt", f"{ORIGIN}/other.txt"]
 
 
+@pytest.mark.step("#background-fetch-registration")
 async def test_active_fetches_match_finds_by_url_or_gives_undefined(
     draft_user_agent, origin_server
 ):
@@ -156,6 +168,7 @@ async def test_active_fetches_match_finds_by_url_or_gives_undefined(
     assert await bg.active_fetches.match(bgfetch.Request(f"{ORIGIN}/slow.txt")) is not None
 
 
+@pytest.mark.step("#background-fetch-registration")
 async def test_active_fetch_response_ready_resolves_while_the_fetch_is_active(
     draft_user_agent, origin_server
 ):
@@ -172,6 +185,7 @@ async def test_active_fetch_response_ready_resolves_while_the_fetch_is_active(
     assert "content-length" not in response.headers  # deleted, as 4e709be does
 
 
+@pytest.mark.step("#background-fetch-registration")
 async def test_active_fetch_response_ready_rejects_abort_error_when_aborted(
     draft_user_agent, origin_server
 ):
@@ -184,6 +198,7 @@ async def test_active_fetch_response_ready_rejects_abort_error_when_aborted(
         await active.response_ready
 
 
+@pytest.mark.step("#background-fetch-registration")
 async def test_active_fetch_response_ready_rejects_type_error_when_failed(
     draft_user_agent, origin_server
 ):

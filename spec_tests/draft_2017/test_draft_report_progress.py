@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pytest
 import trio
 
 import bgfetch
@@ -16,6 +17,7 @@ from .support import FEATURE, ORIGIN, Reporter, page, record_steps
 BODY = b"x" * 1000
 
 
+@pytest.mark.step("#report-progress-for-background-fetch-algorithm", "1", "2")
 async def test_steps_1_2_downloaded_sums_every_records_response_body(
     draft_user_agent, origin_server
 ):
@@ -30,6 +32,7 @@ async def test_steps_1_2_downloaded_sums_every_records_response_body(
     assert bg.downloaded == 800
 
 
+@pytest.mark.step("#report-progress-for-background-fetch-algorithm", "3")
 async def test_step_3_unchanged_totals_report_nothing(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=100)
     steps = record_steps(draft_user_agent)
@@ -42,6 +45,7 @@ async def test_step_3_unchanged_totals_report_nothing(draft_user_agent, origin_s
     assert heard == [] and [s for s in steps if s.algorithm == ANCHOR] == []
 
 
+@pytest.mark.step("#report-progress-for-background-fetch-algorithm", "4")
 async def test_step_4_sets_the_last_reported_download(draft_user_agent, origin_server):
     origin_server.add("/big.bin", BODY, throttle=100)
     steps = record_steps(draft_user_agent)
@@ -53,6 +57,7 @@ async def test_step_4_sets_the_last_reported_download(draft_user_agent, origin_s
     assert len(set(reported)) == len(reported)  # never the same value twice
 
 
+@pytest.mark.step("#report-progress-for-background-fetch-algorithm", "5")
 async def test_step_5_every_environment_of_the_origin_hears_progress(
     draft_user_agent, origin_server, virtual_network
 ):
@@ -77,6 +82,7 @@ async def test_step_5_every_environment_of_the_origin_hears_progress(
     assert elsewhere._realm == {}
 
 
+@pytest.mark.step("#report-progress-for-background-fetch-algorithm", "5.1")
 async def test_step_5_1_an_environment_without_an_instance_gets_none(
     draft_user_agent, origin_server
 ):
@@ -90,6 +96,7 @@ async def test_step_5_1_an_environment_without_an_instance_gets_none(
     assert scope.registration.background_fetch.instances == {}
 
 
+@pytest.mark.step("#report-progress-for-background-fetch-algorithm", "5.2")
 async def test_step_5_2_uploaded_is_reported_too(draft_user_agent, origin_server):
     # (filled: 3abbda2)
     origin_server.add_echo("/upload")

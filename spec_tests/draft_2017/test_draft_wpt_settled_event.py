@@ -3,6 +3,7 @@ for this draft): their intent, under the 2017-10-12 edition."""
 
 from __future__ import annotations
 
+import pytest
 import trio
 
 import bgfetch
@@ -35,6 +36,7 @@ async def settled_event(ua, origin_server, handler) -> list[object]:
     return results
 
 
+@pytest.mark.step("#background-fetch-settled-event")
 async def test_settled_event_match(draft_user_agent, origin_server):
     async def match(event) -> list[object]:
         fetch = await event.fetches.match(f"https://example.test{FEATURE_PATH}")
@@ -48,6 +50,7 @@ async def test_settled_event_match(draft_user_agent, origin_server):
     ]
 
 
+@pytest.mark.step("#background-fetch-settled-event")
 async def test_settled_event_matchall(draft_user_agent, origin_server):
     async def values(event) -> list[object]:
         return [
