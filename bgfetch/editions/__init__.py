@@ -1,7 +1,8 @@
 """Spec editions: each a self-contained package of concepts, algorithms and API.
 
-An edition module offers ``NAME`` and ``new_manager(registration_object)``, the
-BackgroundFetchManager a ServiceWorkerRegistration object exposes.  Everything
+An edition module offers ``NAME``, ``EVENTS`` (its service-worker events) and
+``new_manager(registration_object)``, the BackgroundFetchManager a
+ServiceWorkerRegistration object exposes.  Everything
 outside ``editions/`` knows no edition.
 """
 
@@ -26,6 +27,14 @@ def edition_name(name: str) -> EditionName:
             return known
     names = ", ".join(repr(n) for n in EDITIONS)
     raise ValueError(f"unknown spec edition {name!r}; known editions: {names}")
+
+
+def name_of(package: str) -> EditionName:
+    """The edition name of the edition *package* (an edition's ``__name__``)."""
+    for name, module in EDITIONS.items():
+        if module == package:
+            return name
+    raise ValueError(f"{package} is not an edition package")
 
 
 def load_edition(name: str) -> ModuleType:

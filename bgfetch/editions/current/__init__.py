@@ -50,6 +50,7 @@ What changed from the previous edition (2017-10-12, 86ad501)
 
 from __future__ import annotations
 
+from bgfetch.editions import name_of
 from bgfetch.sw.registration import ServiceWorkerRegistration
 
 from .events import BackgroundFetchEvent, BackgroundFetchUpdateUIEvent
@@ -57,7 +58,7 @@ from .manager import BackgroundFetchManager
 from .records import BackgroundFetchRecord
 from .registration import BackgroundFetchRegistration
 
-NAME = "current"
+NAME = name_of(__name__)
 EVENTS = (
     "backgroundfetchsuccess",
     "backgroundfetchfail",

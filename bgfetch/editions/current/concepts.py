@@ -1,4 +1,4 @@
-"""Infrastructure (#infrastructure): the concepts of the current spec.
+"""Infrastructure (#infrastructure): the concepts of this edition.
 
 Concept objects hold the spec's state.  Fields that algorithms wait on ("wait for
 the paused flag to be unset", "wait for the bytes to grow") notify a
@@ -18,6 +18,8 @@ from bgfetch.fetch.response import InternalResponse
 from bgfetch.infra import Condition, ParallelQueue, TaskOwner
 from bgfetch.store.base import StoredBytes
 from bgfetch.sw.registration import Registration
+
+EXTENSION_KEY = "background-fetch"
 
 # The IDL's BackgroundFetchResult and BackgroundFetchFailureReason enums
 # (#background-fetch-registration).
@@ -62,7 +64,7 @@ class BackgroundFetchRecord:
     request: InternalRequest
     response_data: BackgroundFetchResponse
     # Not in the spec: how many times the user agent has resumed this record after a
-    # cut (its belief in "temporarily unavailable" is bounded, see complete_record.py).
+    # cut (its belief in "temporarily unavailable" is bounded, see perform.py).
     resumes: int = 0
 
 
@@ -111,13 +113,13 @@ class RegistrationExtension:
 
 
 def registration_extension(registration: Registration) -> RegistrationExtension:
-    """The current edition's state on *registration*, started on first use."""
-    key = "background-fetch"
-    if key not in registration.extensions:
+    """This edition's state on *registration*: its active background fetches (initially an
+    empty map) and edit queue (the result of starting a new parallel queue), on first use."""
+    if EXTENSION_KEY not in registration.extensions:
         queue = ParallelQueue(f"active background fetches edit queue of {registration.scope_url}")
         queue.start(registration.user_agent.tasks)
-        registration.extensions[key] = RegistrationExtension({}, queue)
-    extension: RegistrationExtension = registration.extensions[key]
+        registration.extensions[EXTENSION_KEY] = RegistrationExtension({}, queue)
+    extension: RegistrationExtension = registration.extensions[EXTENSION_KEY]
     return extension
 
 

@@ -25,6 +25,7 @@ SPEC-NOTES.md under "2017-10-12 edition".
 
 from __future__ import annotations
 
+from bgfetch.editions import name_of
 from bgfetch.sw.registration import ServiceWorkerRegistration
 
 from .events import (
@@ -42,7 +43,7 @@ from .records import (
 )
 from .registration import BackgroundFetchRegistration
 
-NAME = "2017-10-12"
+NAME = name_of(__name__)
 EVENTS = (
     "backgroundfetched",
     "backgroundfetchfail",

@@ -1,4 +1,4 @@
-"""Infrastructure (#infrastructure): the concepts of the 2017-10-12 draft.
+"""Infrastructure (#infrastructure): the concepts of this edition.
 
 Concept objects hold the draft's state.  Fields that algorithms wait on notify a
 :class:`~bgfetch.infra.Condition` when assigned, so a spec step reads as a plain
@@ -19,7 +19,7 @@ from bgfetch.infra import Condition, ParallelQueue, TaskOwner
 from bgfetch.store.base import StoredBytes
 from bgfetch.sw.registration import Registration
 
-EXTENSION_KEY = "background-fetch 2017-10-12"
+EXTENSION_KEY = "background-fetch"
 
 
 def _notify(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> Any:

@@ -137,7 +137,7 @@ def create_active_fetches(
             Request.from_internal(record.request.copy()), response_ready
         )
         # 2.6-2.7. Let stream be a new ReadableStream whose pull reads the stored bytes.
-        stream = stream_from_storage(record)
+        stream = _stream_from_storage(record)
         # 2.8. Run these steps in parallel:
         realm.tasks.in_parallel(_resolve_response_ready, record, stream, response_ready, realm)
         # 2.9. Append recordObject to recordObjects.
@@ -146,7 +146,7 @@ def create_active_fetches(
     return record_objects
 
 
-async def stream_from_storage(record: BackgroundFetchRecord) -> AsyncIterator[bytes]:
+async def _stream_from_storage(record: BackgroundFetchRecord) -> AsyncIterator[bytes]:
     """Create record objects, step 2.7's pull action (4e709be,
     #create-settled-fetches-algorithm), as an async generator: each iteration is one pull."""
     # 2.6. Let transmittedBytes be 0.
@@ -268,7 +268,7 @@ def create_settled_fetches(
             response = record.response.copy()
             # 2.4.2-2.4.8. A stream over the response body, as its body; a new Response,
             # settledFetch's response.
-            response_object = Response(response, stream_from_storage(record))
+            response_object = Response(response, _stream_from_storage(record))
         # (Otherwise the settled fetch's response is null.)
         # 2.5. Append settledFetch to settledFetches.
         settled_fetches.append(BackgroundFetchSettledFetch(request_object, response_object))
