@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint spec-lint steps clean
+.PHONY: run test lint spec-lint steps diff clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ spec-lint: $(STAMP)
 # Which spec steps the tests pin (@pytest.mark.step), per algorithm and edition.
 steps: $(STAMP)
 	$(BIN)/python -m pytest --collect-only -q --collect-steps=.steps.json spec_tests conformance > /dev/null && $(BIN)/python scripts/steps_report.py .steps.json
+
+# The spec change from the 2017-10-12 draft to today, module by module
+# (scripts/edition_diff.py; `make diff DIFF=--code-only` hides comment-only changes,
+# DIFF=--stat counts the changed lines).
+diff:
+	@$(PYTHON) scripts/edition_diff.py $(DIFF)
 
 # docs/editions.md: the same scenarios under both spec editions, side by side.
 .PHONY: docs
