@@ -104,8 +104,33 @@ class Condition:
             await self._changed.wait()
 
     async def wait_for(self, predicate: Callable[[], bool]) -> None:
+        """Sleep until *predicate* holds.  Like every wait, a checkpoint (it yields, and
+        raises Cancelled if cancelled) even when *predicate* already holds."""
+        if predicate():
+            await trio.lowlevel.checkpoint()
         while not predicate():
             await self._changed.wait()
+
+
+class Watched:
+    """The base of concept classes: assigning a field wakes whoever waits on the
+    object's ``changed`` Condition, and tells its ``saver`` (a stored user agent's,
+    if any) to remember the new state, so a spec step reads as a plain assignment:
+    ``response_data.result = "success"``.  (Appending bytes is not an assignment:
+    stored bytes keep their own length, see :mod:`bgfetch.store`.)"""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name in ("changed", "saver"):
+            return
+        changed: Condition | None = getattr(self, "changed", None)  # unset during __init__
+        if changed is not None:
+            changed.notify()
+        saver: Callable[[], None] | None = getattr(self, "saver", None)
+        if saver is not None:
+            saver()
 
 
 async def abort_when(
@@ -113,7 +138,11 @@ async def abort_when(
 ) -> bool:
     """Run *steps*, but abort when *condition* holds (Infra #abort-when); *changed* is
     notified whenever what *condition* reads changes.  Returns whether the steps were
-    aborted ("if aborted"): aborting cancels them at their next checkpoint."""
+    aborted ("if aborted"): aborting cancels them at their next checkpoint.
+
+    If *condition* already holds when this is called, the steps are aborted at once:
+    they run up to their first checkpoint and are cancelled there, and this returns
+    True (even if they return before reaching a checkpoint)."""
     aborted = False
     async with trio.open_nursery() as nursery:
 
@@ -123,7 +152,8 @@ async def abort_when(
 
         async def watch() -> None:
             nonlocal aborted
-            await changed.wait_for(condition)
+            if not condition():  # (if it holds already, abort without yielding first)
+                await changed.wait_for(condition)
             aborted = True
             nursery.cancel_scope.cancel()
 

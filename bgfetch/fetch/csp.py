@@ -96,11 +96,13 @@ class PolicyContainer:
     """HTML's policy container, the part Fetch reads: its CSP list."""
 
     csp_list: tuple[Policy, ...] = ()
+    # Not HTML's: the header the CSP list was parsed from, so a store can keep it.
+    csp_header: str | None = None
 
     @classmethod
     def from_csp_header(cls, value: str | None) -> PolicyContainer:
         """The policy container of a document served with ``Content-Security-Policy: value``."""
-        return cls(parse_header_value(value))
+        return cls(parse_header_value(value), value)
 
 
 def should_request_be_blocked(request: InternalRequest) -> Directive | None:

@@ -1,21 +1,22 @@
 """Infrastructure (#infrastructure): the concepts of this edition.
 
-Concept objects hold the spec's state.  Fields that algorithms wait on ("wait for
-the paused flag to be unset", "wait for the bytes to grow") notify a
-:class:`~bgfetch.infra.Condition` when assigned, so a spec step reads as a plain
+Concept objects hold the spec's state.  They are :class:`~bgfetch.infra.Watched`:
+assigning a field wakes the algorithms waiting on it ("wait for the paused flag to
+be unset") and, in a stored user agent, saves it, so a spec step reads as a plain
 assignment: ``response_data.result = "success"``.
 """
 
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from typing import Any, Literal
 
 import attrs
 
 from bgfetch.fetch.request import InternalRequest
 from bgfetch.fetch.response import InternalResponse
-from bgfetch.infra import Condition, ParallelQueue, TaskOwner
+from bgfetch.infra import Condition, ParallelQueue, TaskOwner, Watched
 from bgfetch.store.base import StoredBytes
 from bgfetch.sw.registration import Registration
 
@@ -32,19 +33,16 @@ BackgroundFetchFailureReason = Literal[
 ResponseResult = BackgroundFetchFailureReason | Literal["success", "redundant"]
 
 
-def _notify(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> Any:
-    instance.changed.notify()
-    return value
-
 
 @attrs.define(eq=False)
-class BackgroundFetchResponse:
+class BackgroundFetchResponse(Watched):
     """A background fetch response (#background-fetch-response-concept)."""
 
     bytes: StoredBytes
-    response: InternalResponse | None = attrs.field(default=None, on_setattr=_notify)
-    result: ResponseResult = attrs.field(default="", on_setattr=_notify)
+    response: InternalResponse | None = None
+    result: ResponseResult = ""
     changed: Condition = attrs.field(factory=Condition, repr=False)
+    saver: Callable[[], None] | None = attrs.field(default=None, repr=False)
 
     @property
     def exposed(self) -> bool:
@@ -58,7 +56,7 @@ class BackgroundFetchResponse:
 
 
 @attrs.define(eq=False)
-class BackgroundFetchRecord:
+class BackgroundFetchRecord(Watched):
     """A background fetch record (#background-fetch-record-concept)."""
 
     request: InternalRequest
@@ -66,10 +64,11 @@ class BackgroundFetchRecord:
     # Not in the spec: how many times the user agent has resumed this record after a
     # cut (its belief in "temporarily unavailable" is bounded, see perform.py).
     resumes: int = 0
+    saver: Callable[[], None] | None = attrs.field(default=None, repr=False)
 
 
 @attrs.define(eq=False)
-class BackgroundFetch:
+class BackgroundFetch(Watched):
     """A background fetch (#background-fetch-concept)."""
 
     id: str
@@ -87,9 +86,10 @@ class BackgroundFetch:
     result: BackgroundFetchResult = ""
     failure_reason: BackgroundFetchFailureReason = ""
     records_available: bool = True
-    paused: bool = attrs.field(default=False, on_setattr=_notify)
-    abort_all: bool = attrs.field(default=False, on_setattr=_notify)
+    paused: bool = False
+    abort_all: bool = False
     changed: Condition = attrs.field(factory=Condition, repr=False)
+    saver: Callable[[], None] | None = attrs.field(default=None, repr=False)
 
     def stored_body_bytes_total(self) -> int:
         """#background-fetch-stored-body-bytes-total"""

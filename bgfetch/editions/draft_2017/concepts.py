@@ -1,51 +1,48 @@
 """Infrastructure (#infrastructure): the concepts of this edition.
 
-Concept objects hold the draft's state.  Fields that algorithms wait on notify a
-:class:`~bgfetch.infra.Condition` when assigned, so a spec step reads as a plain
-assignment.  What the draft leaves out and bgfetch fills in from a later revision
-is marked "(filled: ...)" and listed in SPEC-NOTES.md, "2017-10-12 edition".
+Concept objects hold the draft's state.  They are :class:`~bgfetch.infra.Watched`:
+assigning a field wakes the algorithms waiting on it and, in a stored user agent,
+saves it, so a spec step reads as a plain assignment.  What the draft leaves out
+and bgfetch fills in from a later revision is marked "(filled: ...)" and listed in
+SPEC-NOTES.md §2017.
 """
 
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from typing import Any, Literal
 
 import attrs
 
 from bgfetch.fetch.request import InternalRequest
 from bgfetch.fetch.response import InternalResponse
-from bgfetch.infra import Condition, ParallelQueue, TaskOwner
+from bgfetch.infra import Condition, ParallelQueue, TaskOwner, Watched
 from bgfetch.store.base import StoredBytes
 from bgfetch.sw.registration import Registration
 
 EXTENSION_KEY = "background-fetch"
 
 
-def _notify(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> Any:
-    instance.changed.notify()
-    return value
-
 
 @attrs.define(eq=False)
-class BackgroundFetchRecord:
+class BackgroundFetchRecord(Watched):
     """A background fetch record (#background-fetch-record-concept)."""
 
     request: InternalRequest
     # The response body: a byte sequence, "initially null"; bgfetch keeps it in the
     # user agent's store from the start, and null reads as empty.
     response_body: StoredBytes
-    response: InternalResponse | None = attrs.field(default=None, on_setattr=_notify)
+    response: InternalResponse | None = None
     # (filled: 4e709be and 0a1eaad, "body complete flag" / response data result) how
     # this record's fetch ended: "" while fetching, "success" when the body was
     # transmitted normally, "aborted" when it was terminated with the aborted flag,
     # "failed" otherwise.  responseReady and BackgroundFetchSettledFetch.response read it.
-    outcome: Literal["", "success", "aborted", "failed"] = attrs.field(
-        default="", on_setattr=_notify
-    )
+    outcome: Literal["", "success", "aborted", "failed"] = ""
     # Not in the draft: resumes made after a cut (bounded, as the current edition's).
     resumes: int = 0
     changed: Condition = attrs.field(factory=Condition, repr=False)
+    saver: Callable[[], None] | None = attrs.field(default=None, repr=False)
 
     def append(self, data: builtins.bytes) -> None:
         """Append *data* to the response body (StorageFull past the quota), waking readers."""
@@ -54,7 +51,7 @@ class BackgroundFetchRecord:
 
 
 @attrs.define(eq=False)
-class BackgroundFetch:
+class BackgroundFetch(Watched):
     """A background fetch (#background-fetch-concept)."""
 
     id: str
@@ -74,11 +71,12 @@ class BackgroundFetch:
     last_reported_upload: int = 0
     # (filled: 8a2733f) "terminate all related fetches" sets this; every record's
     # ongoing fetch is then terminated with the aborted flag set.
-    abort_all: bool = attrs.field(default=False, on_setattr=_notify)
+    abort_all: bool = False
     # Not in the draft: which settled event fired ("" until one did), for the UI's
     # BackgroundFetchClickEvent state (filled: 9a4e0bf).
     settled_event: str = ""
     changed: Condition = attrs.field(factory=Condition, repr=False)
+    saver: Callable[[], None] | None = attrs.field(default=None, repr=False)
 
 
 @attrs.define(eq=False)
