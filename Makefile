@@ -15,14 +15,15 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/bgfetch demo
 
-lint: $(STAMP)
+lint: $(STAMP) spec-lint
 	$(BIN)/ruff check bgfetch spec_tests conformance scripts
 	$(BIN)/mypy
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
 
-# Anchors, step numbers and SPEC-NOTES pointers in the code, against specs/ (scripts/spec_lint.py).
+# Anchors, step numbers and SPEC-NOTES pointers in the code, against specs/ (scripts/spec_lint.py);
+# part of `make lint`.
 spec-lint: $(STAMP)
 	$(BIN)/python scripts/spec_lint.py
 

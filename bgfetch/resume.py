@@ -5,19 +5,20 @@ both editions.
 agent believes may soon become available".  bgfetch believes it while the network is
 offline (until it is back; waiting spends nothing) and, for a body cut while online,
 for up to :data:`MAX_RESUMES` resumes of one record (Chromium's download layer allows
-15 byte-range resumes).  Past that, a cut is a failure.
+15 byte-range resumes).  Past that, a cut is a failure (SPEC-NOTES.md SN-current-11,
+SN-2017-2, SN-2017-4).
 
 *Asking for the rest.*  A 206 that ends before the resource does leaves the
 record's result empty, so the current edition asks again for the rest, without
 bound.  bgfetch lets a partial response that stored nothing new spend one of the
 record's resumes, and fails a record whose partial responses hold more bytes than
-the resource's complete length (SPEC-NOTES.md).
+the resource's complete length (SPEC-NOTES.md SN-current-18).
 
 *A resume past the end.*  A body whose framing hides its length (chunked, or
 delimited by closing) and is cut right after its last byte looks like any cut; the
 resume asks for the bytes after the end, and the server answers 416 with
 ``Content-Range: bytes */N`` (RFC 7233, 4.2 and 4.4).  When N is what is stored,
-the stored bytes are the whole resource (SPEC-NOTES.md).
+the stored bytes are the whole resource (SPEC-NOTES.md SN-current-12, SN-2017-4).
 """
 
 from __future__ import annotations

@@ -135,8 +135,8 @@ def should_block_as_mixed_content(request: InternalRequest) -> bool:
     """Mixed Content #should-block-fetch.
 
     Background Fetch sets the request's client to null, so "does settings prohibit
-    mixed security contexts?" is asked of the request's origin, which api.py sets to
-    the window's (SPEC-NOTES.md, "Fetch integration").
+    mixed security contexts?" is asked of the request's origin, which each edition's
+    manager.py sets to the window's (SPEC-NOTES.md SN-fetch-1).
     """
     # 1. Return allowed if one or more of the following conditions are met:
     # 1.1. request's URL is a potentially trustworthy URL.  (The current URL: main

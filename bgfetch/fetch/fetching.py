@@ -202,8 +202,8 @@ class Fetcher:
         bgfetch's Fetch fetches HTTP(S) URLs only.  Fetch answers a network error for
         file: (in doubt), unknown schemes, and about: URLs other than about:blank;
         for about:blank, blob: and data: URLs it would build a response, which
-        bgfetch does not: they are a network error here (SPEC-NOTES.md, "Fetch
-        integration": Background Fetch and its tests want them to fail).
+        bgfetch does not: they are a network error here (SPEC-NOTES.md SN-fetch-2:
+        Background Fetch and its tests want them to fail).
         """
         url = params.request.current_url
         if url.scheme in ("http", "https"):
@@ -424,7 +424,7 @@ def populate_request_from_client(request: InternalRequest) -> None:
 
     A request with origin "client" (None) and no client has no origin to take:
     bgfetch then treats it as made by its URL's own origin (the fetch is same-origin).
-    Background Fetch sets the origin itself (SPEC-NOTES.md, "Fetch integration").
+    Background Fetch sets the origin itself (SPEC-NOTES.md SN-fetch-1).
     """
     if request.origin is None:
         request.origin = request.url.origin

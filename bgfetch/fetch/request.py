@@ -174,7 +174,8 @@ class Request:
         else:
             # Not in Fetch (whatwg/fetch#546): Chromium refuses URLs with dangling markup,
             # and the (removed) WPT dangling-markup test wants fetch() to reject with a
-            # TypeError; the constructor is where Background Fetch's fetch() rejects.
+            # TypeError; the constructor is where Background Fetch's fetch() rejects
+            # (SPEC-NOTES.md SN-fetch-3).
             if _has_dangling_markup(input):
                 raise TypeError(
                     f"{input!r}: the URL contains dangling markup (a newline or tab "

@@ -69,7 +69,7 @@ class BackgroundFetchDisplay:
     @property
     def using_bandwidth(self) -> bool:
         """Shown while the fetch is unpaused and unsettled (the spec says "result is not
-        the empty string", inverted: SPEC-NOTES.md)."""
+        the empty string", inverted: SPEC-NOTES.md SN-current-9)."""
         return not self.bg_fetch.paused and self.bg_fetch.result == ""
 
     @property
@@ -109,7 +109,8 @@ class BackgroundFetchDisplay:
         self.bg_fetch.abort_all = True
 
     def dismiss(self) -> None:
-        """Swipe the UI away: allowed only once the result is set (else cancel first)."""
+        """Swipe the UI away: allowed only once the result is set (else cancel first).
+        Dismissing removes the display from the UI (SPEC-NOTES.md SN-current-23)."""
         if self.bg_fetch.result == "":
             raise InvalidStateError(
                 f"background fetch {self.id!r} is still running: it cannot be dismissed "

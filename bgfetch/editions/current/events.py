@@ -41,7 +41,8 @@ class BackgroundFetchUpdateUIEvent(BackgroundFetchEvent):
         self, *, title: str | None = None, icons: list[Any] | None = None
     ) -> Promise[None]:
         """#background-fetch-update-ui-event-update-ui.  Returns a promise: ``await`` it, or
-        pass it to ``wait_until``.  The checks run at the call, while the event is active."""
+        pass it to ``wait_until``.  The checks run at the call, while the event is active
+        (SPEC-NOTES.md SN-current-16)."""
         where = f"updateUI() for {self._registration.id!r}"
         # 1. If this is untrusted, its UI updated flag is set, or it is not active, throw
         # an InvalidStateError.
@@ -57,7 +58,8 @@ class BackgroundFetchUpdateUIEvent(BackgroundFetchEvent):
             )
         # 2. Set this's UI updated flag.
         self.ui_updated = True
-        # 3. (options is never null here.)  4. Let bgFetch be this's background fetch.
+        # 3. (options is never null here: SPEC-NOTES.md SN-current-20.)  4. Let bgFetch be
+        # this's background fetch.
         bg_fetch = self.background_fetch
         # 5. If options' icons member is present, set bgFetch's icons to it.
         if icons is not None:

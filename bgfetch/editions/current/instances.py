@@ -86,7 +86,7 @@ def update_background_fetch_instances(bg_fetch: BackgroundFetch) -> None:
 
     # Not a spec step: once the background fetch is over its update handling queue is
     # closed (perform.py), and every instance has its result, so step 6.4 would abort
-    # the steps anyway.
+    # the steps anyway (SPEC-NOTES.md SN-current-22).
     if not bg_fetch.update_handling_queue.closed:
         bg_fetch.update_handling_queue.enqueue(steps)
 

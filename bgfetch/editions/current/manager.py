@@ -39,8 +39,9 @@ class BackgroundFetchManager:
         self.registration = registration_object.registration
         self.environment: Environment = registration_object.environment
         # BackgroundFetchRegistration instances: background fetch -> instance.  (Weak: an
-        # instance nobody holds can go, as the spec allows, since nothing can tell that
-        # a later one is another; SPEC-NOTES.md.)
+        # instance nobody holds can go, as the spec's note allows where nothing can tell
+        # that a later one is another -- an expando or a listener on the dropped one can;
+        # SPEC-NOTES.md SN-current-21.)
         self.instances: InstancesMap = weakref.WeakValueDictionary()
 
     async def fetch(
@@ -88,7 +89,7 @@ class BackgroundFetchManager:
             internal_request.client = None
             # With no client, Fetch could not know who asks: the request's origin and
             # policy container are the window's, for CORS, mixed content and CSP
-            # (SPEC-NOTES.md, "Fetch integration").
+            # (SPEC-NOTES.md SN-fetch-1).
             internal_request.origin = env.origin
             internal_request.policy_container = PolicyContainer.from_csp_header(env.csp)
             # 6.4. Let record be a new background fetch record.
@@ -139,7 +140,7 @@ class BackgroundFetchManager:
                 )
                 return
             # 8.6. Let requestBodiesRemaining be the size of requests.  (Counted over the
-            # requests that have a body: SPEC-NOTES.md.)
+            # requests that have a body: SPEC-NOTES.md SN-current-6.)
             request_bodies_remaining = sum(1 for r in records if r.request.body is not None)
             # 8.7. Let requestReadFailed be false.  (None, or the error that failed a read.)
             request_read_failed: BaseException | None = None
@@ -203,7 +204,7 @@ class BackgroundFetchManager:
                 )
                 return
             # (Step 8.9's storing: the request bodies, with room for downloadTotal, as WPT
-            # and Chromium expect; SPEC-NOTES.md.)
+            # and Chromium expect; SPEC-NOTES.md SN-current-7.)
             try:
                 ua.store.reserve(env.origin, upload_total + download_total)
             except StorageFull as full:
@@ -243,7 +244,7 @@ class BackgroundFetchManager:
     async def get(self, id: str) -> BackgroundFetchRegistration | None:
         """#background-fetch-manager-get"""
         if not isinstance(id, str) or id == "":
-            # Not in the spec; WPT and Chromium reject an empty id (SPEC-NOTES.md).
+            # Not in the spec; WPT and Chromium reject an empty id (SPEC-NOTES.md SN-current-8).
             raise TypeError(f"get(): the provided id {id!r} is invalid")
         promise: Promise[BackgroundFetchRegistration | None] = Promise()
         # 1. Let registration be this's associated service worker registration.

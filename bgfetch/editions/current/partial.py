@@ -7,7 +7,7 @@ import re
 from bgfetch.fetch.response import InternalResponse
 
 # #header-syntax, "single byte content-range".  The spec writes "bytes=" where RFC 7233
-# has "bytes " (SP); both are accepted here (SPEC-NOTES.md).
+# has "bytes " (SP); both are accepted here (SPEC-NOTES.md SN-current-10).
 SINGLE_BYTE_CONTENT_RANGE = re.compile(
     r"bytes[= ](?P<first>[0-9]+)-(?P<last>[0-9]+)/(?P<complete>[0-9]+|\*)", re.ASCII
 )
@@ -20,7 +20,7 @@ def extract_content_range_values(response: InternalResponse) -> ContentRangeValu
 
     The header list read is the internal response's: a CORS filtered response hides
     `Content-Range` (and `ETag`), which would make every cross-origin resume invalid
-    (SPEC-NOTES.md, "Fetch integration").
+    (SPEC-NOTES.md SN-fetch-4).
     """
     header_list = response.unfiltered.header_list
     # 1. If response's header list does not contain `Content-Range`, then return failure.
@@ -53,8 +53,8 @@ def validate_a_partial_response(
 ) -> bool:
     """#validate-partial-response-algorithm.  True stands for valid, False for invalid.
 
-    Headers are read from the internal responses of filtered ones (SPEC-NOTES.md,
-    "Fetch integration").
+    Headers are read from the internal responses of filtered ones (SPEC-NOTES.md
+    SN-fetch-4).
     """
     partial_response = partial_response.unfiltered
     previous_response = previous_response.unfiltered if previous_response is not None else None

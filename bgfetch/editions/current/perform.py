@@ -70,9 +70,10 @@ async def perform_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
 
     def end_when_records_stop() -> None:
         """Not a spec step: once the records are no longer available and no record can
-        append any more, the user agent frees their storage (SPEC-NOTES.md) and the
-        background fetch is over: its update handling queue closes after the steps
-        already enqueued, and with it the last of bgFetch's tasks."""
+        append any more, the user agent frees their storage (SPEC-NOTES.md SN-current-19)
+        and the background fetch is over: its update handling queue closes after the steps
+        already enqueued, and with it the last of bgFetch's tasks (SPEC-NOTES.md
+        SN-current-22)."""
 
         async def end() -> None:
             await records_stopped.wait()
@@ -89,7 +90,7 @@ async def perform_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
         # 5.2. Let result be record's response data's result.
         result = record.response_data.result
         # 5.3. If failureReason is the empty string and result is not "success" (the spec
-        # says "if failureReason is not the empty string": SPEC-NOTES.md), then:
+        # says "if failureReason is not the empty string": SPEC-NOTES.md SN-current-1), then:
         if failure_reason == "" and result != "success":
             # 5.3.1. Assert: result is not "redundant".
             assert result != "redundant"
@@ -198,14 +199,15 @@ async def perform_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
                 ):
                     # Not a spec step: without an active worker, Fire a functional event does
                     # nothing and 8.13.1-8.13.3 never run; nothing holds the records any
-                    # longer, so they are made unavailable at once.
+                    # longer, so they are made unavailable at once (SPEC-NOTES.md
+                    # SN-current-14).
                     bg_fetch.records_available = False
                     update_background_fetch_instances(bg_fetch)
                     end_when_records_stop()
 
             # Fired from bgFetch's update handling queue, after step 8.7's steps there have
             # queued their tasks, so an instance the worker's realm already holds shows the
-            # result when the event is dispatched (SPEC-NOTES.md).
+            # result when the event is dispatched (SPEC-NOTES.md SN-current-2).
             bg_fetch.update_handling_queue.enqueue(fire)
 
         registration_extension(sw_registration).active_background_fetches_edit_queue.enqueue(
@@ -232,7 +234,7 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
     # 2. Let downloadTotal be bgFetch's download total if it is not 0, otherwise infinity.
     download_total = bg_fetch.download_total if bg_fetch.download_total != 0 else math.inf
     # 3. Wait for bgFetch's paused flag to be unset.  (Or the abort all flag to be set:
-    # a paused fetch can be aborted; see SPEC-NOTES.md.)
+    # a paused fetch can be aborted; see SPEC-NOTES.md SN-current-3.)
     await bg_fetch.changed.wait_for(lambda: not bg_fetch.paused or bg_fetch.abort_all)
     # 4. Let request be a copy of record's request.
     request = record.request.copy()
@@ -244,7 +246,7 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
     range_start = len(response_data.bytes)
     # 8. If rangeStart is not 0, then add a range header to request with rangeStart.
     # (Not in the spec: with the stored response's validator, sent as `If-Range`, so a
-    # changed resource comes back whole instead of spliced; SPEC-NOTES.md.)
+    # changed resource comes back whole instead of spliced; SPEC-NOTES.md SN-fetch-5.)
     if range_start != 0:
         request.add_range_header(range_start, if_range=strong_validator(response_data.response))
     # 9. Let fetchAttemptComplete be false.
@@ -309,7 +311,7 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
                 return
             # (Not in the spec: a 416 saying the resource is exactly the rangeStart bytes
             # already stored -- a cut after the last byte of a chunked body -- completes
-            # the record instead of restarting it; SPEC-NOTES.md.)
+            # the record instead of restarting it; SPEC-NOTES.md SN-current-12.)
             if stored_bytes_are_complete(range_start, response):
                 response_data.result = "success"
                 fetch_attempt_complete = True
@@ -326,12 +328,13 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
                     # 2.1.3. Terminate the ongoing fetch, and abort these steps.  (Leaving
                     # the fetch's context terminates it.)
                     return
-            # 3. Otherwise (only where bytes were stored: SPEC-NOTES.md):
+            # 3. Otherwise (only where bytes were stored: SPEC-NOTES.md SN-current-4):
             elif range_start != 0:
                 # 3.1. Set responseData's result to "redundant".
                 response_data.result = "redundant"
                 # (Redundant bytes are never exposed again: give their space back to the
-                # origin's quota, or the restart would be charged for them twice.)
+                # origin's quota, or the restart would be charged for them twice;
+                # SPEC-NOTES.md SN-current-17.)
                 response_data.bytes.discard()
                 # 3.2. Set responseData to a new background fetch response.
                 response_data = BackgroundFetchResponse(ua.store.new_bytes(origin))
@@ -396,7 +399,7 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
                         response_data.result = "success"
                     # (Not in the spec: the record would otherwise ask for the rest for ever
                     # of a server whose partial responses bring nothing new, or more bytes
-                    # than the resource has; SPEC-NOTES.md.)
+                    # than the resource has; SPEC-NOTES.md SN-current-18.)
                     elif not may_ask_for_the_rest(
                         record, complete_length, range_start, len(response_data.bytes)
                     ):
@@ -423,7 +426,8 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
             )
             # 8.1. If the resource is temporarily unavailable and request's method is `GET`,
             # then wait until the resource is not temporarily unavailable, then set
-            # fetchAttemptComplete to true.
+            # fetchAttemptComplete to true.  (What the user agent believes: SPEC-NOTES.md
+            # SN-current-11.)
             if temporarily_unavailable(network, record, body_cut=True) and request.method == "GET":
                 await wait_until_available(network)
                 fetch_attempt_complete = True
@@ -453,7 +457,8 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
     else:
         # 14.1. If bgFetch's paused flag is set, then assert request's method is `GET`.
         # (Not when the abort all flag is set too: a "prompt" permission pauses a fetch of
-        # any method (display), and refusing it sets the abort all flag.)
+        # any method (display), and refusing it sets the abort all flag; SPEC-NOTES.md
+        # SN-current-13.)
         if bg_fetch.paused and not bg_fetch.abort_all:
             assert request.method == "GET", "only a fetch of GET requests can be paused"
         # 14.2. If bgFetch's abort all flag is set, set responseData's result to "aborted".
@@ -487,8 +492,8 @@ def release_storage(bg_fetch: BackgroundFetch) -> None:
     """Give the origin's quota back the space of bgFetch's stored bytes and request bodies.
 
     Not a spec step: once the records are no longer available nothing can reach them,
-    so the user agent frees their storage (SPEC-NOTES.md).  A Response already handed
-    out keeps reading what it holds.
+    so the user agent frees their storage (SPEC-NOTES.md SN-current-19).  A Response
+    already handed out keeps reading what it holds.
     """
     store = bg_fetch.service_worker_registration.user_agent.store
     for record in bg_fetch.records:

@@ -132,7 +132,8 @@ async def _resolve_response_ready(
 ) -> None:
     """#create-settled-fetches-algorithm, step 2.9 (run in parallel)."""
     # 2.9.1. Wait for responseData's response not to be null (or its result to be set: a
-    # record that never gets a response would otherwise wait for ever; SPEC-NOTES.md).
+    # record that never gets a response would otherwise wait for ever; SPEC-NOTES.md
+    # SN-current-5).
     await response_data.changed.wait_for(
         lambda: response_data.response is not None or response_data.result != ""
     )

@@ -126,7 +126,7 @@ class BackgroundFetchRegistration(EventTarget):
         # Not a spec step: request is a RequestInfo or undefined, and "request matches cached
         # item" takes a request.  The query is made as Cache's matchAll makes it: a Request
         # from the RequestInfo; a non-GET query matches nothing unless ignoreMethod; an
-        # undefined request matches every record.
+        # undefined request matches every record (SPEC-NOTES.md SN-current-15).
         query = None
         if request is not None:
             query = Request(request, base_url=self.realm.api_base_url).request

@@ -20,7 +20,7 @@ events.py               #background-fetch-event, #background-fetch-settled-event
 
 Where the draft says TODO, the nearest later revision that settles it decides;
 each such choice is marked "(filled: <commit>)" in the code and listed in
-SPEC-NOTES.md under "2017-10-12 edition".
+SPEC-NOTES.md §2017 ("2017-10-12 edition").
 """
 
 from __future__ import annotations

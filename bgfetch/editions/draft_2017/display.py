@@ -10,7 +10,7 @@ background fetch; ``ua.ui.find(id)`` finds it.  Clicking fires
 ``backgroundfetchclick`` with ``state`` "pending" while the fetch runs, then
 "succeeded" (after ``backgroundfetched``) or "failed" (after
 ``backgroundfetchfail`` or ``backgroundfetchabort``) (filled: 8f16aef for firing,
-9a4e0bf for the state; SPEC-NOTES.md).
+9a4e0bf for the state; SPEC-NOTES.md SN-2017-15).
 """
 
 from __future__ import annotations
@@ -90,8 +90,9 @@ class BackgroundFetchDisplay:
         )
 
     def dismiss(self) -> None:
-        """Swipe the UI away.  The draft says nothing of it; as the current edition's
-        display: only once the background fetch has settled (else cancel first)."""
+        """Swipe the UI away, which removes the display from the UI.  The draft says
+        nothing of it; (filled: 05c7ed8) as the current edition's display: only once the
+        background fetch has settled (else cancel first).  SPEC-NOTES.md SN-2017-22."""
         if self.bg_fetch.settled_event == "":
             raise InvalidStateError(
                 f"background fetch {self.id!r} is still running: it cannot be dismissed "

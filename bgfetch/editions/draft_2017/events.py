@@ -2,7 +2,7 @@
 #background-fetch-update-event, #background-fetch-click-event).
 
 Where the draft says TODO, the behaviour is the nearest later revision's, marked
-"(filled: <commit>)" and listed in SPEC-NOTES.md, "2017-10-12 edition".
+"(filled: <commit>)" and listed in SPEC-NOTES.md §2017.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ class BackgroundFetchEvent(ExtendableEvent):
         is_trusted: bool = False,
         background_fetch: BackgroundFetch | None = None,
     ) -> None:
-        """#dom-backgroundfetchevent-backgroundfetchevent: "1. TODO" (filled, see above)."""
+        """#dom-backgroundfetchevent-backgroundfetchevent: "1. TODO" (filled, see above;
+        SPEC-NOTES.md SN-2017-11)."""
         id = _member(init, "id", "BackgroundFetchEventInit")
         if not isinstance(id, str):
             raise TypeError(f"BackgroundFetchEventInit: id must be a string, not {id!r}")
@@ -109,8 +110,8 @@ class BackgroundFetchUpdateEvent(BackgroundFetchSettledEvent):
     def update_ui(self, title: str) -> Promise[None]:
         """#dom-backgroundfetchupdateevent-updateui (in #background-fetch-update-event): the
         draft's steps are "1. TODO"; (filled: b8ba6f9) the steps of the nearest revision
-        that has them, numbered as there.  Returns a promise: ``await`` it, or pass it to
-        ``wait_until``."""
+        that has them, numbered as there (SPEC-NOTES.md SN-2017-14).  Returns a promise:
+        ``await`` it, or pass it to ``wait_until``."""
         # Not a step: title's IDL type (DOMString), which this binding checks.
         if not isinstance(title, str):
             return Promise.rejected(TypeError(f"updateUI(): title must be a string, not {title!r}"))

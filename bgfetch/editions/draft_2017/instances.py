@@ -23,7 +23,7 @@ def report_progress_for_background_fetch(bg_fetch: BackgroundFetch) -> None:
     """#report-progress-for-background-fetch-algorithm
 
     The ``uploaded`` parts are filled from 3abbda2 (the draft's ``uploaded`` getter
-    returns "TODO"): SPEC-NOTES.md, "2017-10-12 edition".
+    returns "TODO"): SPEC-NOTES.md SN-2017-12.
     """
     registration = bg_fetch.service_worker_registration
     ua = registration.user_agent

@@ -2,7 +2,7 @@
 
 Names are the IDL's in snake_case; methods returning a promise are ``async``.
 Where the draft says TODO, the behaviour is the nearest later revision's, marked
-"(filled: <commit>)" and listed in SPEC-NOTES.md, "2017-10-12 edition".
+"(filled: <commit>)" and listed in SPEC-NOTES.md §2017.
 """
 
 from __future__ import annotations
@@ -41,8 +41,9 @@ class BackgroundFetchManager:
         self.registration = registration_object.registration
         self.environment: Environment = registration_object.environment
         # BackgroundFetchRegistration instances: background fetch -> instance, initially empty.
-        # (Weak: an instance nobody holds can go, as the current spec allows, since nothing
-        # can tell that a later one is another; SPEC-NOTES.md.)
+        # (Weak: an instance nobody holds can go, as the draft's note allows where nothing
+        # can tell that a later one is another -- an expando or a listener on the dropped
+        # one can; SPEC-NOTES.md SN-2017-20.)
         self.instances: InstancesMap = weakref.WeakValueDictionary()
 
     async def fetch(
@@ -103,7 +104,7 @@ class BackgroundFetchManager:
             internal_request.client = None
             # With no client, Fetch could not know who asks: the request's origin and
             # policy container are the window's, for CORS, mixed content and CSP (as the
-            # current edition does; SPEC-NOTES.md, "Fetch integration").
+            # current edition does; SPEC-NOTES.md SN-fetch-1).
             internal_request.origin = env.origin
             internal_request.policy_container = PolicyContainer.from_csp_header(env.csp)
             # 7.5. Let record be a new background fetch record.
@@ -156,8 +157,8 @@ class BackgroundFetchManager:
             bg_fetch_map[id] = bg_fetch
             # 9.6. If storing bgFetch fails due to exceeding a quota limit, reject promise
             # with a QuotaExceededError.  Storing it takes its request bodies, with room
-            # for its download total (as the current edition; SPEC-NOTES.md), and the
-            # rejected bgFetch leaves bgFetchMap again (SPEC-NOTES.md).
+            # for its download total (as the current edition), and the rejected bgFetch
+            # leaves bgFetchMap again (SPEC-NOTES.md SN-2017-17).
             try:
                 ua.store.reserve(env.origin, upload_total + download_total)
             except StorageFull as full:
@@ -175,7 +176,7 @@ class BackgroundFetchManager:
             show(bg_fetch, env)
             # 9.8. Attempt a background fetch with bgFetch.  (In parallel, as 0a1eaad says:
             # run here, it would hold the edit queue until every fetch ended;
-            # SPEC-NOTES.md.)
+            # SPEC-NOTES.md SN-2017-16.)
             bg_fetch.tasks.in_parallel(attempt_a_background_fetch, bg_fetch)
 
         extension.active_background_fetches_edit_queue.enqueue(steps)
@@ -183,7 +184,8 @@ class BackgroundFetchManager:
         return await promise
 
     async def get(self, id: str) -> BackgroundFetchRegistration | None:
-        """#background-fetch-manager-get"""
+        """#background-fetch-manager-get.  Any id is looked up, '' too (SPEC-NOTES.md
+        SN-2017-19)."""
         promise: Promise[BackgroundFetchRegistration | None] = Promise()
         # 1. Let registration be the context object's associated service worker registration.
         registration = self.registration
@@ -207,7 +209,8 @@ class BackgroundFetchManager:
                 bg_fetch_registration = get_a_background_fetch_registration_instance(
                     self.instances, bg_fetch, env
                 )
-                # 5.1.2. Set bgFetchRegistration's downloaded to downloaded.
+                # 5.1.2. Set bgFetchRegistration's downloaded to downloaded.  (Read at step
+                # 4, it may be older than what the instance heard: SPEC-NOTES.md SN-2017-18.)
                 bg_fetch_registration._downloaded = downloaded
                 # 5.1.3. Resolve promise with bgFetchRegistration.
                 promise.resolve(bg_fetch_registration)

@@ -4,7 +4,7 @@ The 2017-10-12 draft says only "TODO: Resume download somehow."  Resuming with a
 range request needs these two algorithms, which the draft does not have; they
 are taken from the nearest later revision that defines them (0a1eaad, 2018-06-22,
 #validate-partial-response-algorithm and #extract-content-range-values-algorithm).
-SPEC-NOTES.md, "2017-10-12 edition".
+SPEC-NOTES.md SN-2017-2.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def extract_content_range_values(response: InternalResponse) -> ContentRangeValu
     """#extract-content-range-values-algorithm (0a1eaad).  None stands for failure.
 
     The header list read is the internal response's: a CORS filtered response hides
-    `Content-Range` (as the current edition; SPEC-NOTES.md, "Fetch integration").
+    `Content-Range` (as the current edition; SPEC-NOTES.md SN-fetch-4).
     """
     header_list = response.unfiltered.header_list
     # 1. If response's header list does not contain `Content-Range`, then return failure.

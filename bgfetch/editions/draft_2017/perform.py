@@ -1,7 +1,7 @@
 """Attempt a background fetch (#attempt-a-background-fetch-algorithm).
 
 The draft leaves three holes here, filled from the nearest later revision that
-settles each (SPEC-NOTES.md, "2017-10-12 edition"):
+settles each (SPEC-NOTES.md SN-2017-2, SN-2017-3, SN-2017-7, SN-2017-10):
 
 * step 6.7, "TODO: Resume download somehow", and step 6.8.5.2, "TODO: if aborted
   isn't true, this could be another resume point": while the resource is
@@ -51,7 +51,8 @@ def failed_cors_check(response: InternalResponse) -> bool:
 
     The draft's own issue: Fetch does not expose this (whatwg/fetch#605).  bgfetch's
     Fetch marks such a network error ``cors_failure`` (a failed CORS check or
-    CORS-preflight, including a preflight that met a network error).
+    CORS-preflight, including a preflight that met a network error).  SPEC-NOTES.md
+    SN-2017-8.
     """
     return response.is_network_error and response.cors_failure
 
@@ -153,7 +154,7 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
                 abandon(record, "6.6", f"network error: {response.error}")
                 return True
             # 6.7. Otherwise, if response wasn't a terminal failure (read: is a network
-            # error of a `GET`, which may be retried; SPEC-NOTES.md):
+            # error of a `GET`, which may be retried; SPEC-NOTES.md SN-2017-1):
             if response.is_network_error:
                 # 6.7.1. TODO: Resume download somehow.  (filled: 0a1eaad) If the resource
                 # is temporarily unavailable, wait until it is not and fetch again;
@@ -167,7 +168,7 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
             # 6.8. Otherwise:
             # (Not in the draft, nor in the current spec: a 416 saying the resource is
             # exactly the rangeStart bytes stored -- a cut after the last byte of a chunked
-            # body -- means the transmission was done; SPEC-NOTES.md.)
+            # body -- means the transmission was done; SPEC-NOTES.md SN-2017-4.)
             if stored_bytes_are_complete(range_start, response):
                 return transmission_done(record, response.status)
             # (filled: 0a1eaad) If response's status is 206, then validate a partial
@@ -199,7 +200,7 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
                         record.append(data)
                     except StorageFull as full:
                         # (filled: 3f13703) If that fails due to exceeding a quota limit,
-                        # cancel stream and set abandoned to true.
+                        # cancel stream and set abandoned to true (SPEC-NOTES.md SN-2017-6).
                         abandon(record, "6.8.3.1", f"quota exceeded: {full}")
                         return True
                     # 6.8.3.2. Report progress for background fetch bgFetch.
@@ -236,7 +237,8 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
         return transmission_done(record, response.status)
 
     def transmission_done(record: BackgroundFetchRecord, status: int) -> bool:
-        """Step 6.8.4: the record's bytes are all stored."""
+        """Step 6.8.4: the record's bytes are all stored, whatever the response's status
+        (SPEC-NOTES.md SN-2017-9)."""
         record.outcome = "success"
         step(
             ANCHOR,
@@ -274,10 +276,11 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
     records_stopped = trio.Event()
 
     def end_when_records_stop(event: ExtendableEvent | None) -> None:
-        """Not in the draft (SPEC-NOTES.md): once the settled event (if one was fired) is
-        no longer active and no record can append any more, the records' storage goes
-        back to the quota and the background fetch is over: its progress handling queue
-        closes after the steps already enqueued, and with it the last of bgFetch's tasks."""
+        """Not in the draft: once the settled event (if one was fired) is no longer active
+        and no record can append any more, the records' storage goes back to the quota
+        (SPEC-NOTES.md SN-2017-5) and the background fetch is over: its progress handling
+        queue closes after the steps already enqueued, and with it the last of bgFetch's
+        tasks (SPEC-NOTES.md SN-2017-21)."""
 
         async def end() -> None:
             if event is not None:
@@ -363,8 +366,9 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
 def release_storage(bg_fetch: BackgroundFetch) -> None:
     """Give the origin's quota back the space of bgFetch's stored bytes and request bodies.
 
-    Not in the draft (SPEC-NOTES.md): once its settled event is over nothing keeps the
-    records for the user agent; a Response already handed out keeps reading what it holds.
+    Not in the draft (SPEC-NOTES.md SN-2017-5): once its settled event is over nothing
+    keeps the records for the user agent; a Response already handed out keeps reading
+    what it holds.
     """
     registration = bg_fetch.service_worker_registration
     store = registration.user_agent.store

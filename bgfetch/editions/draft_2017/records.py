@@ -12,7 +12,7 @@
   (#create-settled-fetches).
 
 Matching follows Cache's rules (Service Workers #request-matches-cached-item-algorithm),
-as 0a1eaad says.  SPEC-NOTES.md, "2017-10-12 edition".
+as 0a1eaad says.  SPEC-NOTES.md SN-2017-10, SN-2017-13.
 """
 
 from __future__ import annotations

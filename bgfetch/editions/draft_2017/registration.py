@@ -2,7 +2,7 @@
 
 Names are the IDL's in snake_case; methods returning a promise are ``async``.
 Where the draft says TODO, the behaviour is the nearest later revision's, marked
-"(filled: <commit>)" and listed in SPEC-NOTES.md, "2017-10-12 edition".
+"(filled: <commit>)" and listed in SPEC-NOTES.md §2017.
 """
 
 from __future__ import annotations
