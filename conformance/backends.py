@@ -13,10 +13,9 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 import attrs
-import trio
 
 import bgfetch
-from bgfetch.testing import OriginServer, open_window_with_worker
+from bgfetch.testing import OriginServer, SeenResponse, WorkerRecorder, open_window_with_worker
 
 ORIGIN = "https://web-platform.test"
 FEATURE_NAME = b"Background Fetch"  # resources/feature-name.txt, 16 bytes
@@ -55,46 +54,44 @@ def wpt_server() -> OriginServer:
     return server
 
 
+SW_JS_EVENTS = ("backgroundfetchsuccess", "backgroundfetchfail", "backgroundfetchabort")
+
+
 class ReferencePage:
-    """A page on bgfetch with WPT's sw.js behaviour, written in Python."""
+    """A page on bgfetch with WPT's sw.js behaviour: a WorkerRecorder listening to the
+    events sw.js listens to, each settle event reported in turn."""
 
     def __init__(self, registration: Any) -> None:
         self.registration = registration
-        self._send, self._receive = trio.open_memory_channel[Settled](16)
+        self.recorder = WorkerRecorder(events=SW_JS_EVENTS, name="wpt-sw.js")
+        self._reported = 0  # settle events settled() returned so far
 
     async def fetch(self, id: str, requests: Any, **options: Any) -> Any:
         return await self.registration.background_fetch.fetch(id, requests, **options)
 
     async def settled(self) -> Settled:
-        return await self._receive.receive()
+        """The next settle event, once the worker read its records, as sw.js posts it."""
+        index = self._reported
+        seen = self.recorder.seen
+        await self.recorder.wait_until(lambda: len(seen) > index and seen[index].handled)
+        self._reported += 1
+        event = seen[index]
+        assert event.result is not None and event.failure_reason is not None
+        assert event.downloaded is not None
+        return Settled(
+            event.type,
+            event.result,
+            event.failure_reason,
+            event.downloaded,
+            tuple(_record_result(response) for response in event.responses),
+        )
 
-    def worker(self) -> bgfetch.ServiceWorker:
-        worker = bgfetch.ServiceWorker("wpt-sw.js")
 
-        async def handle(event: Any) -> None:
-            registration = event.registration
-            results: list[RecordResult | None] = []
-            for record in await registration.match_all():
-                try:
-                    response = await record.response_ready
-                    results.append(
-                        RecordResult(response.url, response.status, await response.text())
-                    )
-                except Exception:  # sw.js turns a rejection into null
-                    results.append(None)
-            await self._send.send(
-                Settled(
-                    event.type,
-                    registration.result,
-                    registration.failure_reason,
-                    registration.downloaded,
-                    tuple(results),
-                )
-            )
-
-        for name in ("backgroundfetchsuccess", "backgroundfetchfail", "backgroundfetchabort"):
-            worker.add_event_listener(name, handle)
-        return worker
+def _record_result(seen: SeenResponse) -> RecordResult | None:
+    """A record as sw.js reports it: a rejected responseReady (or body) is null."""
+    if seen.status is None or seen.response_url is None or seen.text is None:
+        return None
+    return RecordResult(seen.response_url, seen.status, seen.text)
 
 
 @asynccontextmanager
@@ -104,6 +101,6 @@ async def reference_page() -> AsyncIterator[ReferencePage]:
     async with bgfetch.open_user_agent(network=network) as ua:
         page = ReferencePage(None)
         _, page.registration = await open_window_with_worker(
-            ua, page.worker(), f"{ORIGIN}/background-fetch/fetch.https.window.html"
+            ua, page.recorder, f"{ORIGIN}/background-fetch/fetch.https.window.html"
         )
         yield page

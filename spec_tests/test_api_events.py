@@ -11,14 +11,13 @@ import trio
 from api_support import (
     FEATURE,
     FEATURE_PATH,
-    ReportingWorker,
     concept,
     eventually,
-    open_page,
 )
 
 import bgfetch
 from bgfetch.editions.current import BackgroundFetchEvent, BackgroundFetchUpdateUIEvent
+from bgfetch.testing import WorkerRecorder, open_window_with_worker
 
 SLOW = 2000
 
@@ -27,8 +26,8 @@ async def page(user_agent, origin_server, worker=None):
     origin_server.add(FEATURE_PATH, FEATURE)
     origin_server.add("/slow", b"", delay=SLOW)
     origin_server.add("/missing.txt", "", status=404)
-    worker = worker or ReportingWorker()
-    window, registration = await open_page(user_agent, worker)
+    worker = worker or WorkerRecorder()
+    window, registration = await open_window_with_worker(user_agent, worker)
     return worker, window, registration
 
 
@@ -63,7 +62,7 @@ async def test_settle_event_registration_is_the_instance_in_the_workers_realm(
 ):
     worker, window, registration = await page(user_agent, origin_server)
     bg = await registration.background_fetch.fetch("settle", url)
-    settled = await worker.wait("settle")
+    settled = await worker.settled("settle")
     event = settled.event
     assert (event.type, settled.type) == (type, type)
     assert isinstance(event, BackgroundFetchUpdateUIEvent)
@@ -85,7 +84,7 @@ async def test_abort_event_is_a_background_fetch_event_without_update_ui(user_ag
     worker, _, registration = await page(user_agent, origin_server)
     bg = await registration.background_fetch.fetch("aborted", "/slow")
     await bg.abort()
-    settled = await worker.wait("aborted")
+    settled = await worker.settled("aborted")
     assert settled.type == "backgroundfetchabort"
     assert type(settled.event) is BackgroundFetchEvent
     assert not hasattr(settled.event, "update_ui")
@@ -111,7 +110,7 @@ async def test_event_registration_returns_the_value_it_was_initialized_to(
 @pytest.mark.step("#background-fetch-update-ui-event-update-ui", "7")
 async def test_update_ui_resolves_once(user_agent, origin_server):
     # WPT update-ui 1: updateUI({title}) inside waitUntil resolves.
-    worker = ReportingWorker()
+    worker = WorkerRecorder()
     resolved: list[object] = []
 
     @worker.on("backgroundfetchsuccess")
@@ -125,7 +124,7 @@ async def test_update_ui_resolves_once(user_agent, origin_server):
 
     _, _, registration = await page(user_agent, origin_server, worker)
     await registration.background_fetch.fetch("update-once", FEATURE_PATH, title="Title0")
-    await worker.wait("update-once")
+    await worker.settled("update-once")
     await eventually(lambda: resolved == [None])
     assert user_agent.ui.find("update-once").title == "Title1"
 
@@ -133,7 +132,7 @@ async def test_update_ui_resolves_once(user_agent, origin_server):
 @pytest.mark.step("#background-fetch-update-ui-event-update-ui", "1")
 async def test_update_ui_called_twice_rejects_with_invalid_state_error(user_agent, origin_server):
     # Step 1 (UI updated flag set); WPT update-ui 2.
-    worker = ReportingWorker()
+    worker = WorkerRecorder()
 
     async def twice(event):
         await event.update_ui(title="first")
@@ -156,12 +155,12 @@ async def test_update_ui_when_the_event_is_not_active_rejects_with_invalid_state
     user_agent, origin_server
 ):
     # Step 1 (not active); WPT update-ui 3: called after the handler returned.
-    worker = ReportingWorker(read_records=False)
+    worker = WorkerRecorder(read_responses=False)
     events: list[object] = []
     worker.on("backgroundfetchsuccess")(events.append)  # keeps the event, no waitUntil
     _, _, registration = await page(user_agent, origin_server, worker)
     bg = await registration.background_fetch.fetch("update-inactive", FEATURE_PATH, title="T")
-    await worker.wait("update-inactive")
+    await worker.settled("update-inactive")
     await eventually(lambda: not bg.records_available)  # the event is no longer active
     (event,) = events
     assert not event.active
@@ -189,7 +188,7 @@ async def test_update_ui_of_an_untrusted_event_rejects_with_invalid_state_error(
 @pytest.mark.step("#background-fetch-update-ui-event-update-ui", "5", "6")
 async def test_update_ui_sets_title_and_icons_shown_in_the_ui(user_agent, origin_server):
     # Steps 5-6, in the fail event too.
-    worker = ReportingWorker()
+    worker = WorkerRecorder()
     icons = [{"src": "/done.png", "sizes": "96x96"}]
     seen = capture(
         worker,
@@ -210,7 +209,7 @@ async def test_update_ui_sets_title_and_icons_shown_in_the_ui(user_agent, origin
 @pytest.mark.step("#background-fetch-update-ui-event-update-ui", "5", "6")
 async def test_update_ui_keeps_the_members_that_are_not_present(user_agent, origin_server):
     # Steps 5-6: only present members replace the background fetch's.
-    worker = ReportingWorker()
+    worker = WorkerRecorder()
     seen = capture(worker, "backgroundfetchsuccess", lambda event: event.update_ui(icons=[]))
     _, _, registration = await page(user_agent, origin_server, worker)
     await registration.background_fetch.fetch(
@@ -224,7 +223,7 @@ async def test_update_ui_keeps_the_members_that_are_not_present(user_agent, orig
 @pytest.mark.step("#background-fetch-update-ui-event-update-ui", "6")
 async def test_update_ui_with_an_empty_title_sets_it(user_agent, origin_server):
     # Step 6: a present member, even the empty string, replaces the title.
-    worker = ReportingWorker()
+    worker = WorkerRecorder()
     seen = capture(worker, "backgroundfetchsuccess", lambda event: event.update_ui(title=""))
     _, _, registration = await page(user_agent, origin_server, worker)
     await registration.background_fetch.fetch("empty-title", FEATURE_PATH, title="Before")
@@ -238,7 +237,7 @@ async def test_update_ui_without_options_sets_the_flag_and_changes_nothing(
     user_agent, origin_server
 ):
     # Steps 2-3.
-    worker = ReportingWorker()
+    worker = WorkerRecorder()
 
     async def empty_then_title(event):
         first = await event.update_ui()
@@ -259,7 +258,7 @@ async def test_update_ui_without_options_sets_the_flag_and_changes_nothing(
 @pytest.mark.step("#background-fetch-update-ui-event-update-ui", "1")
 async def test_update_ui_in_a_synchronous_handler_resolves(user_agent, origin_server):
     # The event is active while it is being dispatched.
-    worker = ReportingWorker()
+    worker = WorkerRecorder()
     promises: list[object] = []
 
     @worker.on("backgroundfetchsuccess")
@@ -268,7 +267,7 @@ async def test_update_ui_in_a_synchronous_handler_resolves(user_agent, origin_se
 
     _, _, registration = await page(user_agent, origin_server, worker)
     await registration.background_fetch.fetch("sync", FEATURE_PATH)
-    await worker.wait("sync")
+    await worker.settled("sync")
     (promise,) = promises
     assert await promise is None
     assert user_agent.ui.find("sync").title == "sync"
@@ -277,7 +276,7 @@ async def test_update_ui_in_a_synchronous_handler_resolves(user_agent, origin_se
 @pytest.mark.step("#background-fetch-update-ui-event-update-ui", "1")
 async def test_update_ui_after_awaits_in_an_async_handler_resolves(user_agent, origin_server):
     # An async handler is part of the dispatch until it returns: still active.
-    worker = ReportingWorker()
+    worker = WorkerRecorder()
 
     async def later(event):
         await trio.sleep(5)

@@ -12,16 +12,15 @@ from api_support import (
     FEATURE,
     FEATURE_PATH,
     ORIGIN,
-    ReportingWorker,
     concept,
     eventually,
     installing_only,
-    open_page,
 )
 
 import bgfetch
 from bgfetch.editions.current import BackgroundFetchRegistration
 from bgfetch.editions.current.concepts import registration_extension
+from bgfetch.testing import WorkerRecorder, open_window_with_worker
 
 MAX_SAFE_INTEGER = 9007199254740991
 
@@ -30,8 +29,8 @@ async def page(user_agent, origin_server, *, slow=False):
     """A page with a reporting worker; FEATURE_PATH served (and /slow, 2 s, if asked)."""
     origin_server.add(FEATURE_PATH, FEATURE)
     origin_server.add("/slow", b"", delay=2000 if slow else 2)
-    worker = ReportingWorker()
-    window, registration = await open_page(user_agent, worker)
+    worker = WorkerRecorder()
+    window, registration = await open_window_with_worker(user_agent, worker)
     return worker, window, registration
 
 
@@ -60,8 +59,8 @@ async def test_fetch_rejects_a_negative_download_total_with_type_error(user_agen
 async def test_fetch_wraps_a_single_url_string_in_a_list(user_agent, origin_server):
     worker, _, registration = await page(user_agent, origin_server)
     await registration.background_fetch.fetch("one", FEATURE_PATH)
-    settled = await worker.wait("one")
-    assert [(r.url, r.text) for r in settled.results] == [(ORIGIN + FEATURE_PATH, FEATURE)]
+    settled = await worker.settled("one")
+    assert [(r.url, r.text) for r in settled.responses] == [(ORIGIN + FEATURE_PATH, FEATURE)]
 
 
 @pytest.mark.step("#background-fetch-manager-fetch", "4")
@@ -71,7 +70,7 @@ async def test_fetch_wraps_a_single_request_object_in_a_list(user_agent, origin_
     bg = await registration.background_fetch.fetch("one", request)
     assert len(concept(bg).records) == 1
     assert concept(bg).records[0].request.header_list.get("X-Why") == "test"
-    settled = await worker.wait("one")
+    settled = await worker.settled("one")
     assert settled.texts() == [FEATURE]
 
 
@@ -84,7 +83,7 @@ async def test_fetch_accepts_any_iterable_of_requests(user_agent, origin_server)
         ORIGIN + FEATURE_PATH,
         ORIGIN + "/slow",
     ]
-    assert (await worker.wait("gen")).result == "success"
+    assert (await worker.settled("gen")).result == "success"
 
 
 @pytest.mark.step("#background-fetch-manager-fetch", "5")
@@ -172,24 +171,24 @@ async def test_fetch_makes_one_record_per_request_in_order(user_agent, origin_se
 @pytest.mark.step("#background-fetch-manager-fetch", "6.1")
 async def test_fetch_resolves_relative_urls_against_the_window_url(user_agent, origin_server):
     origin_server.add("/app/data.txt", "app data")
-    worker = ReportingWorker()
-    _, registration = await open_page(user_agent, worker, ORIGIN + "/app/index.html")
+    worker = WorkerRecorder()
+    _, registration = await open_window_with_worker(user_agent, worker, ORIGIN + "/app/index.html")
     await registration.background_fetch.fetch("relative", "data.txt")
-    settled = await worker.wait("relative")
-    assert [(r.url, r.text) for r in settled.results] == [(ORIGIN + "/app/data.txt", "app data")]
+    settled = await worker.settled("relative")
+    assert [(r.url, r.text) for r in settled.responses] == [(ORIGIN + "/app/data.txt", "app data")]
 
 
 @pytest.mark.step("#background-fetch-manager-fetch", "6.1")
 async def test_fetch_of_the_empty_url_fetches_the_page_itself(user_agent, origin_server):
     # WPT fetch 4: "Empty URL is OK".
     origin_server.add("/page.html", "<!doctype html>")
-    worker = ReportingWorker()
-    _, registration = await open_page(user_agent, worker, ORIGIN + "/page.html")
+    worker = WorkerRecorder()
+    _, registration = await open_window_with_worker(user_agent, worker, ORIGIN + "/page.html")
     await registration.background_fetch.fetch("empty-url", "")
-    settled = await worker.wait("empty-url")
+    settled = await worker.settled("empty-url")
     assert settled.type == "backgroundfetchsuccess"
     assert settled.result == "success"
-    assert [(r.url, r.text) for r in settled.results] == [
+    assert [(r.url, r.text) for r in settled.responses] == [
         (ORIGIN + "/page.html", "<!doctype html>")
     ]
 
@@ -199,7 +198,7 @@ async def test_fetch_from_the_workers_realm_resolves_with_the_workers_instance(
     user_agent, origin_server
 ):
     # The manager is exposed in workers too; "this's relevant Realm" is the worker's.
-    worker = ReportingWorker()
+    worker = WorkerRecorder()
     started: list[object] = []
 
     @worker.on("backgroundfetchclick")
@@ -209,14 +208,14 @@ async def test_fetch_from_the_workers_realm_resolves_with_the_workers_instance(
 
     origin_server.add(FEATURE_PATH, FEATURE)
     origin_server.add("/slow", b"", delay=2000)
-    _, registration = await open_page(user_agent, worker)
+    _, registration = await open_window_with_worker(user_agent, worker)
     await registration.background_fetch.fetch("clicked", "/slow")
     user_agent.ui.find("clicked").click()
-    settled = await worker.wait("from-worker")
+    settled = await worker.settled("from-worker")
     (bg,) = started
     assert bg.realm is registration.active.global_scope
     assert settled.registration is bg  # one instance in the worker's realm
-    assert [(r.url, r.text) for r in settled.results] == [(ORIGIN + FEATURE_PATH, FEATURE)]
+    assert [(r.url, r.text) for r in settled.responses] == [(ORIGIN + FEATURE_PATH, FEATURE)]
 
 
 # -- fetch() step 8: the active background fetches edit queue ---------------------------
@@ -243,7 +242,7 @@ async def test_fetch_denied_for_another_origin_does_not_apply_here(user_agent, o
     worker, _, registration = await page(user_agent, origin_server)
     user_agent.permissions.set("background-fetch", "https://elsewhere.test", "denied")
     await registration.background_fetch.fetch("allowed", FEATURE_PATH)
-    assert (await worker.wait("allowed")).result == "success"
+    assert (await worker.settled("allowed")).result == "success"
 
 
 @pytest.mark.step("#background-fetch-manager-fetch", "8.2", "8.4")
@@ -308,13 +307,13 @@ async def test_fetch_allows_an_id_again_once_the_fetch_settled(user_agent, origi
     # Step 8.5 only looks at active background fetches (perform step 8.3 removed it).
     worker, _, registration = await page(user_agent, origin_server)
     first = await registration.background_fetch.fetch("again", FEATURE_PATH)
-    await worker.wait("again")
+    await worker.settled("again")
     await eventually(lambda: first.result == "success")
-    worker.settled.clear()
+    worker.by_id.clear()
     second = await registration.background_fetch.fetch("again", FEATURE_PATH)
     assert second is not first
     assert second.result == ""
-    assert (await worker.wait("again")).registration.background_fetch is concept(second)
+    assert (await worker.settled("again")).registration.background_fetch is concept(second)
 
 
 @pytest.mark.step("#background-fetch-manager-fetch", "8.5")
@@ -351,7 +350,7 @@ async def test_fetch_reads_stream_request_bodies_into_upload_total(user_agent, o
     ]
     bg = await registration.background_fetch.fetch("streams", requests)
     assert bg.upload_total == 17 + 5
-    settled = await worker.wait("streams")
+    settled = await worker.settled("streams")
     assert settled.texts() == ["Background Fetch!", "12345", FEATURE]
     assert settled.uploaded == 22
 
@@ -461,7 +460,7 @@ async def test_fetch_resolves_with_the_instance_in_this_realm(user_agent, origin
     bg = await registration.background_fetch.fetch("realm", "/slow")
     assert isinstance(bg, BackgroundFetchRegistration)
     assert await registration.background_fetch.get("realm") is bg
-    assert registration.background_fetch.instances == {concept(bg): bg}
+    assert registration.background_fetch.instances == {concept(bg).key: bg}
 
 
 @pytest.mark.step("#background-fetch-manager-fetch", "8.15")
@@ -479,7 +478,7 @@ async def test_fetch_performs_the_background_fetch(user_agent, origin_server):
     # Step 8.16.
     worker, _, registration = await page(user_agent, origin_server)
     await registration.background_fetch.fetch("performed", FEATURE_PATH)
-    await worker.wait("performed")
+    await worker.settled("performed")
     assert [r.target for r in origin_server.requests] == [FEATURE_PATH]
 
 
@@ -490,10 +489,10 @@ async def test_fetch_single_resource_has_initial_values_then_succeeds(user_agent
     bg = await registration.background_fetch.fetch("single", FEATURE_PATH)
     assert (bg.upload_total, bg.uploaded, bg.download_total, bg.downloaded) == (0, 0, 0, 0)
     assert (bg.result, bg.failure_reason, bg.records_available) == ("", "", True)
-    settled = await worker.wait("single")
+    settled = await worker.settled("single")
     assert settled.type == "backgroundfetchsuccess"
     assert (settled.result, settled.failure_reason) == ("success", "")
-    assert [(r.url, r.status, r.text) for r in settled.results] == [
+    assert [(r.url, r.status, r.text) for r in settled.responses] == [
         (ORIGIN + FEATURE_PATH, 200, FEATURE)
     ]
 
@@ -509,7 +508,7 @@ async def test_fetch_page_registration_gets_the_result_when_the_fetch_completes(
     bg.add_event_listener(
         "progress", lambda event: progress.append((bg.result, bg.failure_reason, bg.downloaded))
     )
-    await worker.wait("updated")
+    await worker.settled("updated")
     assert (bg.result, bg.failure_reason, bg.downloaded) == ("success", "", len(FEATURE))
     assert progress[-1] == ("success", "", len(FEATURE))
 
@@ -519,9 +518,9 @@ async def test_fetch_duplicate_urls_make_two_records(user_agent, origin_server):
     # WPT fetch 10.
     worker, _, registration = await page(user_agent, origin_server)
     await registration.background_fetch.fetch("dup-urls", [FEATURE_PATH, FEATURE_PATH])
-    settled = await worker.wait("dup-urls")
+    settled = await worker.settled("dup-urls")
     assert settled.result == "success"
-    assert [(r.status, r.text) for r in settled.results] == [(200, FEATURE), (200, FEATURE)]
+    assert [(r.status, r.text) for r in settled.responses] == [(200, FEATURE), (200, FEATURE)]
 
 
 @pytest.mark.step("#perform-a-background-fetch-algorithm", "8.13.1", "8.13.2")
@@ -532,7 +531,7 @@ async def test_fetch_records_are_unavailable_after_the_success_handler_finished(
     worker, _, registration = await page(user_agent, origin_server)
     bg = await registration.background_fetch.fetch("records-gone", FEATURE_PATH)
     assert bg.records_available is True
-    settled = await worker.wait("records-gone")
+    settled = await worker.settled("records-gone")
     assert settled.records_available is True  # during the handler
     await eventually(lambda: not bg.records_available, timeout=5)
     assert settled.registration.records_available is False
@@ -545,10 +544,10 @@ async def test_fetch_of_a_missing_resource_fails_with_bad_status(user_agent, ori
     origin_server.add("/missing.txt", "", status=404)
     worker, _, registration = await page(user_agent, origin_server)
     bg = await registration.background_fetch.fetch("missing", "/missing.txt")
-    settled = await worker.wait("missing")
+    settled = await worker.settled("missing")
     assert settled.type == "backgroundfetchfail"
     assert (settled.result, settled.failure_reason) == ("failure", "bad-status")
-    assert [(r.status, r.text) for r in settled.results] == [(404, "")]
+    assert [(r.status, r.text) for r in settled.responses] == [(404, "")]
     await eventually(lambda: bg.result == "failure")
     assert bg.failure_reason == "bad-status"
 
@@ -665,7 +664,7 @@ async def test_get_instance_from_a_new_realm_hears_every_later_progress(user_age
     start = other.downloaded
     seen: list[int] = []
     other.add_event_listener("progress", lambda event: seen.append(other.downloaded))
-    await worker.wait("late")
+    await worker.settled("late")
     await eventually(lambda: other.result == "success")
     assert 0 < start < 1000
     assert seen == sorted(seen) and seen[0] > start and seen[-1] == 1000
@@ -676,7 +675,7 @@ async def test_get_instance_from_a_new_realm_hears_every_later_progress(user_age
 async def test_get_resolves_none_once_the_fetch_settled(user_agent, origin_server):
     worker, _, registration = await page(user_agent, origin_server)
     await registration.background_fetch.fetch("done", FEATURE_PATH)
-    await worker.wait("done")
+    await worker.settled("done")
     assert await registration.background_fetch.get("done") is None
 
 
@@ -727,7 +726,7 @@ async def test_get_ids_drops_settled_and_aborted_fetches(user_agent, origin_serv
     await manager.fetch("quick", FEATURE_PATH)
     slow = await manager.fetch("slow", "/slow")
     await manager.fetch("stays", "/slow")
-    await worker.wait("quick")
+    await worker.settled("quick")
     assert await manager.get_ids() == ["slow", "stays"]
     await slow.abort()
     assert await manager.get_ids() == ["stays"]

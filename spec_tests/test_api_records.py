@@ -16,13 +16,12 @@ from api_support import (
     FEATURE,
     FEATURE_PATH,
     ORIGIN,
-    ReportingWorker,
     concept,
     eventually,
-    open_page,
 )
 
 import bgfetch
+from bgfetch.testing import WorkerRecorder, open_window_with_worker
 
 SLOW = 2000  # seconds
 
@@ -31,8 +30,8 @@ async def page(user_agent, origin_server):
     origin_server.add(FEATURE_PATH, FEATURE)
     origin_server.add("/slow", b"", delay=SLOW)
     origin_server.add_echo("/upload")
-    worker = ReportingWorker()
-    window, registration = await open_page(user_agent, worker)
+    worker = WorkerRecorder()
+    window, registration = await open_window_with_worker(user_agent, worker)
     return worker, window, registration
 
 
@@ -67,7 +66,7 @@ async def test_record_request_body_is_readable(user_agent, origin_server):
     )
     bg = await registration.background_fetch.fetch("upload", request)
     assert bg.upload_total == 17
-    settled = await worker.wait("upload")
+    settled = await worker.settled("upload")
     assert settled.result == "success"
     assert settled.uploaded == 17
     assert settled.texts() == ["Background Fetch!"]
@@ -97,7 +96,7 @@ async def test_duplicate_upload_requests_can_be_distinguished(user_agent, origin
         for text in ("upload1", "upload2")
     ]
     await registration.background_fetch.fetch("dup-uploads", requests)
-    settled = await worker.wait("dup-uploads")
+    settled = await worker.settled("dup-uploads")
     assert settled.result == "success"
     assert sorted(settled.texts()) == ["upload1", "upload2"]
 
@@ -174,9 +173,9 @@ async def test_response_ready_resolves_for_a_bad_status_response(user_agent, ori
     worker, _, registration = await page(user_agent, origin_server)
     origin_server.add("/missing.txt", "gone", status=404)
     await registration.background_fetch.fetch("bad-status", "/missing.txt")
-    settled = await worker.wait("bad-status")
+    settled = await worker.settled("bad-status")
     assert settled.failure_reason == "bad-status"
-    assert [(r.status, r.text) for r in settled.results] == [(404, "gone")]
+    assert [(r.status, r.text) for r in settled.responses] == [(404, "gone")]
 
 
 @pytest.mark.step("#create-settled-fetches-algorithm", "2.9.2.2", "2.9.2.3")
@@ -208,9 +207,9 @@ async def test_response_ready_rejects_with_abort_error_for_an_aborted_record(
     worker, _, registration = await page(user_agent, origin_server)
     bg = await registration.background_fetch.fetch("abort-record", "/slow")
     assert await bg.abort() is True
-    settled = await worker.wait("abort-record")
+    settled = await worker.settled("abort-record")
     assert settled.type == "backgroundfetchabort"
-    (result,) = settled.results
+    (result,) = settled.responses
     assert isinstance(result.error, bgfetch.AbortError)
     assert result.error.name == "AbortError"
     assert "aborted" in str(result.error)
@@ -227,9 +226,9 @@ async def test_response_ready_rejects_with_abort_error_when_aborted_after_the_he
     bg = await registration.background_fetch.fetch("abort-late", "/big")
     await eventually(lambda: concept(bg).stored_body_bytes_total() > 0)
     assert await bg.abort() is True
-    settled = await worker.wait("abort-late")
+    settled = await worker.settled("abort-late")
     assert concept(bg).records[0].response_data.response is not None
-    (result,) = settled.results
+    (result,) = settled.responses
     assert isinstance(result.error, bgfetch.AbortError)
 
 
@@ -238,9 +237,9 @@ async def test_response_ready_rejects_with_type_error_for_a_fetch_error(user_age
     # Step 2.9.4: a network error (no such host) is "fetch-error", never exposed.
     worker, _, registration = await page(user_agent, origin_server)
     await registration.background_fetch.fetch("no-host", "https://nowhere.test/x")
-    settled = await worker.wait("no-host")
+    settled = await worker.settled("no-host")
     assert (settled.type, settled.failure_reason) == ("backgroundfetchfail", "fetch-error")
-    (result,) = settled.results
+    (result,) = settled.responses
     assert type(result.error) is TypeError
     assert "'fetch-error'" in str(result.error)
 
@@ -252,9 +251,9 @@ async def test_response_ready_rejects_with_type_error_when_the_stored_response_i
     # Step 2.9.4 with a non-null response: "download-total-exceeded".
     worker, _, registration = await page(user_agent, origin_server)
     await registration.background_fetch.fetch("too-big", FEATURE_PATH, download_total=5)
-    settled = await worker.wait("too-big")
+    settled = await worker.settled("too-big")
     assert settled.failure_reason == "download-total-exceeded"
-    (result,) = settled.results
+    (result,) = settled.responses
     assert type(result.error) is TypeError
     assert "'download-total-exceeded'" in str(result.error)
 
@@ -285,7 +284,7 @@ async def test_a_response_streams_while_the_fetch_is_still_running(user_agent, o
     assert len(chunks) > 5
     assert states[0] == ""
     assert trio.current_time() - start >= 9
-    assert (await worker.wait("stream")).result == "success"
+    assert (await worker.settled("stream")).result == "success"
 
 
 @pytest.mark.step("#create-settled-fetches-algorithm", "2.8.4.2")
@@ -295,8 +294,8 @@ async def test_a_response_read_after_the_fetch_is_whole(user_agent, origin_serve
     body = b"y" * 200_000  # more than one storage slice
     origin_server.add("/large", body)
     await registration.background_fetch.fetch("whole", "/large")
-    settled = await worker.wait("whole")
-    assert settled.results[0].text == body.decode()
+    settled = await worker.settled("whole")
+    assert settled.responses[0].text == body.decode()
 
 
 @pytest.mark.step("#create-settled-fetches-algorithm", "2.8.4.2")
@@ -304,8 +303,8 @@ async def test_an_empty_body_closes_the_stream(user_agent, origin_server):
     worker, _, registration = await page(user_agent, origin_server)
     origin_server.add("/empty", b"")
     await registration.background_fetch.fetch("empty", "/empty")
-    settled = await worker.wait("empty")
-    assert [(r.status, r.text) for r in settled.results] == [(200, "")]
+    settled = await worker.settled("empty")
+    assert [(r.status, r.text) for r in settled.responses] == [(200, "")]
 
 
 @pytest.mark.step("#create-settled-fetches-algorithm", "2.8.4.3")

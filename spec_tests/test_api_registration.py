@@ -12,15 +12,14 @@ from api_support import (
     FEATURE,
     FEATURE_PATH,
     ORIGIN,
-    ReportingWorker,
     concept,
     eventually,
-    open_page,
 )
 
 import bgfetch
 from bgfetch.editions.current.concepts import registration_extension
 from bgfetch.editions.current.instances import update_background_fetch_instances
+from bgfetch.testing import WorkerRecorder, open_window_with_worker
 
 SLOW = 2000  # seconds: "/slow" stays pending for the whole test
 
@@ -28,8 +27,8 @@ SLOW = 2000  # seconds: "/slow" stays pending for the whole test
 async def page(user_agent, origin_server, **worker_options):
     origin_server.add(FEATURE_PATH, FEATURE)
     origin_server.add("/slow", b"", delay=SLOW)
-    worker = ReportingWorker(**worker_options)
-    window, registration = await open_page(user_agent, worker)
+    worker = WorkerRecorder(**worker_options)
+    window, registration = await open_window_with_worker(user_agent, worker)
     return worker, window, registration
 
 
@@ -87,7 +86,7 @@ async def test_a_new_instance_copies_the_values_of_that_moment(user_agent, origi
     other_manager = (await other_window.navigator.service_worker.ready).background_fetch
     other = await other_manager.get("copy")
     assert 0 < other.downloaded < 1000
-    settled = await worker.wait("copy")
+    settled = await worker.settled("copy")
     assert settled.downloaded == 1000
 
 
@@ -101,7 +100,7 @@ async def test_progress_fires_as_bytes_are_stored(user_agent, origin_server):
     bg = await registration.background_fetch.fetch("progress", "/big")
     seen: list[tuple[int, str]] = []
     bg.onprogress = lambda event: seen.append((bg.downloaded, event.type))
-    await worker.wait("progress")
+    await worker.settled("progress")
     await eventually(lambda: bg.result == "success")
     downloaded = [d for d, _ in seen]
     assert {t for _, t in seen} == {"progress"}
@@ -163,7 +162,7 @@ async def test_progress_stops_once_the_instance_has_a_result(user_agent, origin_
     bg = await registration.background_fetch.fetch("quiet", FEATURE_PATH)
     seen: list[tuple[str, bool]] = []
     bg.add_event_listener("progress", lambda event: seen.append((bg.result, bg.records_available)))
-    await worker.wait("quiet")
+    await worker.settled("quiet")
     await eventually(lambda: not bg.records_available)
     await trio.sleep(1)
     assert seen[-1] == ("success", True)
@@ -248,7 +247,7 @@ async def test_abort_sets_the_abort_all_flag_and_fires_backgroundfetchabort(
     assert concept(bg).abort_all is False
     assert await bg.abort() is True
     assert concept(bg).abort_all is True
-    settled = await worker.wait("flag")
+    settled = await worker.settled("flag")
     assert settled.type == "backgroundfetchabort"
     assert (settled.result, settled.failure_reason) == ("failure", "aborted")
 
@@ -266,16 +265,16 @@ async def test_abort_sets_the_fields_and_responses_stay_available(user_agent, or
             aborted.append(await bg.abort())
 
     bg.onprogress = on_progress
-    settled = await worker.wait("abort-fields")
+    settled = await worker.settled("abort-fields")
     assert aborted == [True]
     assert settled.type == "backgroundfetchabort"
     assert (settled.result, settled.failure_reason) == ("failure", "aborted")
     await eventually(lambda: bg.result == "failure")
     assert bg.failure_reason == "aborted"
-    assert len(settled.results) == 2
-    responses = [(r.status, r.text) for r in settled.results if r.error is None]
+    assert len(settled.responses) == 2
+    responses = [(r.status, r.text) for r in settled.responses if r.error is None]
     assert responses == [(200, FEATURE)]
-    assert [type(r.error).__name__ for r in settled.results if r.error] == ["AbortError"]
+    assert [type(r.error).__name__ for r in settled.responses if r.error] == ["AbortError"]
 
 
 @pytest.mark.step("#background-fetch-registration-abort", "3.3")
@@ -283,9 +282,9 @@ async def test_abort_after_the_fetch_settled_returns_false(user_agent, origin_se
     # Step 3.3: the map no longer has the id.
     worker, _, registration = await page(user_agent, origin_server)
     bg = await registration.background_fetch.fetch("settled", FEATURE_PATH)
-    await worker.wait("settled")
+    await worker.settled("settled")
     assert await bg.abort() is False
-    assert worker.settled["settled"].type == "backgroundfetchsuccess"
+    assert worker.by_id["settled"].type == "backgroundfetchsuccess"
 
 
 @pytest.mark.step("#background-fetch-registration-abort", "3.3")
@@ -297,7 +296,7 @@ async def test_abort_of_a_stale_instance_returns_false_when_its_id_was_reused(
     # background fetch compares the background fetch, not only the id).
     worker, _, registration = await page(user_agent, origin_server)
     old = await registration.background_fetch.fetch("reused", FEATURE_PATH)
-    await worker.wait("reused")
+    await worker.settled("reused")
     new = await registration.background_fetch.fetch("reused", "/slow")
     assert await old.abort() is False
     assert concept(new).abort_all is False
@@ -317,7 +316,7 @@ async def test_an_aborted_fetch_settling_leaves_a_new_fetch_with_its_id_alone(
     old = await registration.background_fetch.fetch("reused", "/slow-head")
     assert await old.abort() is True
     new = await registration.background_fetch.fetch("reused", "/slow")
-    settled = await worker.wait("reused")
+    settled = await worker.settled("reused")
     assert settled.registration.background_fetch is concept(old)
     assert (settled.type, settled.failure_reason) == ("backgroundfetchabort", "aborted")
     assert await registration.background_fetch.get_ids() == ["reused"]
@@ -334,7 +333,7 @@ async def test_abort_from_the_workers_realm(user_agent, origin_server):
     assert in_worker is not bg
     assert await in_worker.abort() is True
     assert await bg.abort() is False
-    assert (await worker.wait("from-worker")).type == "backgroundfetchabort"
+    assert (await worker.settled("from-worker")).type == "backgroundfetchabort"
 
 
 # -- match() and matchAll() ------------------------------------------------------------
@@ -352,7 +351,7 @@ async def test_match_finds_a_single_request(user_agent, origin_server):
         found.append((record.request.url, await text_of(record)))
 
     await registration.background_fetch.fetch("matchexistingrequest", FEATURE_PATH)
-    await worker.wait("matchexistingrequest")
+    await worker.settled("matchexistingrequest")
     await eventually(lambda: found != [])
     assert found == [(ORIGIN + FEATURE_PATH, FEATURE)]
 
@@ -368,7 +367,7 @@ async def test_match_resolves_none_for_a_missing_request(user_agent, origin_serv
         found.append(await event.registration.match("/missing.txt"))
 
     await registration.background_fetch.fetch("matchmissingrequest", FEATURE_PATH)
-    settled = await worker.wait("matchmissingrequest")
+    settled = await worker.settled("matchmissingrequest")
     await eventually(lambda: found != [])
     assert found == [None]
     assert settled.result == "success"
@@ -389,7 +388,7 @@ async def test_match_twice_gives_two_readable_records(user_agent, origin_server)
         texts.extend([await text_of(first), await text_of(second)])
 
     await registration.background_fetch.fetch("matchexistingrequesttwice", FEATURE_PATH)
-    await worker.wait("matchexistingrequesttwice")
+    await worker.settled("matchexistingrequesttwice")
     await eventually(lambda: len(texts) == 2)
     assert texts == [FEATURE, FEATURE]
 
@@ -465,7 +464,7 @@ async def test_match_all_rejects_with_invalid_state_error_once_records_are_unava
     # Step 1.
     worker, _, registration = await page(user_agent, origin_server)
     bg = await registration.background_fetch.fetch("gone", FEATURE_PATH)
-    await worker.wait("gone")
+    await worker.settled("gone")
     await eventually(lambda: not bg.records_available)
     with pytest.raises(bgfetch.InvalidStateError, match="'gone' are no longer available"):
         await bg.match_all()
@@ -532,8 +531,8 @@ async def test_match_ignores_the_fragment(user_agent, origin_server):
 async def test_match_with_a_request_object_and_a_relative_url(user_agent, origin_server):
     # The query is a Request made from the RequestInfo, relative to the realm's base URL.
     origin_server.add("/app/data.txt", "app data")
-    worker = ReportingWorker()
-    _, registration = await open_page(user_agent, worker, ORIGIN + "/app/index.html")
+    worker = WorkerRecorder()
+    _, registration = await open_window_with_worker(user_agent, worker, ORIGIN + "/app/index.html")
     bg = await registration.background_fetch.fetch("query", "data.txt")
     assert (await bg.match("data.txt")).request.url == ORIGIN + "/app/data.txt"
     assert await bg.match(bgfetch.Request(ORIGIN + "/app/data.txt")) is not None
@@ -588,7 +587,7 @@ async def test_match_ignores_vary_while_the_response_is_null(user_agent, origin_
 
 @pytest.mark.step("#get-a-backgroundfetchregistration-instance-algorithm", "2", "3")
 async def test_one_instance_per_background_fetch_per_realm(user_agent, origin_server):
-    worker = ReportingWorker()
+    worker = WorkerRecorder()
     origin_server.add("/slow", b"", delay=SLOW)
     events: list[object] = []
 
@@ -598,7 +597,7 @@ async def test_one_instance_per_background_fetch_per_realm(user_agent, origin_se
         got = await scope.registration.background_fetch.get("realm")
         events.append((event.registration, got))
 
-    window, registration = await open_page(user_agent, worker)
+    window, registration = await open_window_with_worker(user_agent, worker)
     bg = await registration.background_fetch.fetch("realm", "/slow")
     user_agent.ui.find("realm").click()
     user_agent.ui.find("realm").click()

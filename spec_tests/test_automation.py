@@ -5,17 +5,7 @@ import trio
 
 import bgfetch
 from bgfetch.editions.current.automation import WebDriverError, background_fetch_click
-from bgfetch.testing import open_window_with_worker
-
-
-def clicking_worker(clicks: list) -> bgfetch.ServiceWorker:
-    worker = bgfetch.ServiceWorker()
-
-    @worker.on("backgroundfetchclick")
-    def on_click(event):
-        clicks.append((event.registration.id, event.registration.result))
-
-    return worker
+from bgfetch.testing import WorkerRecorder, open_window_with_worker
 
 
 @pytest.mark.step("#automation-click", "5", "7")
@@ -25,15 +15,15 @@ async def test_click_fires_backgroundfetchclick_for_the_newest_fetch_with_the_id
     """Steps 5 and 7: the newest background fetch with the id gets the click event."""
     origin_server.add("/a.txt", "A")
     origin_server.add("/slow.txt", "S", delay=5)
-    clicks: list = []
-    window, registration = await open_window_with_worker(user_agent, clicking_worker(clicks))
+    recorder = WorkerRecorder.for_edition(user_agent)
+    window, registration = await open_window_with_worker(user_agent, recorder)
     await registration.background_fetch.fetch("a", "/a.txt")
     await trio.sleep(1)  # settled: the id is free again
     await registration.background_fetch.fetch("a", "/slow.txt")
     background_fetch_click(window, "a")
     await trio.sleep(1)
     # The newest one, still running (the first had settled with "success").
-    assert clicks == [("a", "")]
+    assert [(click.id, click.result) for click in recorder.clicks] == [("a", "")]
     assert user_agent.ui.displays[0].result == "success"
     newest = user_agent.ui.displays[-1].bg_fetch
     assert user_agent.ui.displays[0].bg_fetch is not newest

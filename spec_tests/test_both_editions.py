@@ -11,13 +11,12 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pytest
 import trio
 
 import bgfetch
 from bgfetch.editions import load_edition
-from bgfetch.testing import open_window_with_worker
+from bgfetch.testing import WorkerRecorder, open_window_with_worker
 
 EDITIONS = ["current", "2017-10-12"]
 ORIGIN = "https://example.test"
@@ -29,56 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 both = pytest.mark.parametrize("edition", EDITIONS)
 
 
-@attrs.define
-class Seen:
-    """A settled event as the service worker saw it, whichever the edition."""
-
-    type: str
-    statuses: list[int | None]
-    texts: list[str | None]
-
-
-class Probe:
-    """A service worker for either edition: on each settled event it reads every
-    response (current: registration.match_all() and responseReady; 2017-10-12:
-    event.fetches.values()), a missing or rejected one as None."""
-
-    def __init__(self, edition: str) -> None:
-        self.worker = bgfetch.ServiceWorker("probe")
-        self.seen: dict[str, Seen] = {}
-        self._changed = trio.Event()
-        for name in load_edition(edition).EVENTS:
-            if name != "backgroundfetchclick":
-                self.worker.add_event_listener(name, self._on)
-
-    async def _on(self, event: Any) -> None:
-        responses: list[Any] = []
-        if hasattr(event, "fetches"):  # 2017-10-12
-            id = event.id
-            responses = [fetch.response for fetch in await event.fetches.values()]
-        else:  # current
-            id = event.registration.id
-            for record in await event.registration.match_all():
-                try:
-                    responses.append(await record.response_ready)
-                except Exception:
-                    responses.append(None)
-        texts = [None if r is None else await r.text() for r in responses]
-        statuses = [None if r is None else r.status for r in responses]
-        self.seen[id] = Seen(event.type, statuses, texts)
-        self._changed.set()
-        self._changed = trio.Event()
-
-    async def settled(self, id: str) -> Seen:
-        with trio.fail_after(600):
-            while id not in self.seen:
-                await self._changed.wait()
-        return self.seen[id]
-
-
-async def start(ua: bgfetch.UserAgent, edition: str) -> tuple[Probe, Any]:
-    probe = Probe(edition)
-    _, registration = await open_window_with_worker(ua, probe.worker, f"{ORIGIN}/")
+async def start(ua: bgfetch.UserAgent, edition: str) -> tuple[WorkerRecorder, Any]:
+    """A page whose worker reads every response of each settled event, whichever the
+    edition (a rejected or missing one is None)."""
+    probe = WorkerRecorder.for_edition(load_edition(edition))
+    _, registration = await open_window_with_worker(ua, probe, f"{ORIGIN}/")
     return probe, registration.background_fetch
 
 
@@ -90,7 +44,7 @@ async def test_success(edition, virtual_network, origin_server):
         bg = await manager.fetch("ok", "/feature-name.txt")
         seen = await probe.settled("ok")
         await trio.sleep(1)
-        assert seen == Seen(SUCCESS[edition], [200], [FEATURE])
+        assert (seen.type, seen.statuses(), seen.texts()) == (SUCCESS[edition], [200], [FEATURE])
         assert bg.downloaded == len(FEATURE)
         assert ua.handler_errors == []
 
@@ -102,7 +56,7 @@ async def test_404(edition, virtual_network, origin_server):
         bg = await manager.fetch("missing", "/missing.txt")
         seen = await probe.settled("missing")
         await trio.sleep(1)
-        assert seen.statuses == [404] and seen.texts == ["Not Found"]
+        assert seen.statuses() == [404] and seen.texts() == ["Not Found"]
         if edition == "current":  # a bad status fails the background fetch
             assert seen.type == "backgroundfetchfail"
             assert (bg.result, bg.failure_reason) == ("failure", "bad-status")
@@ -123,7 +77,7 @@ async def test_abort(edition, virtual_network, origin_server):
         seen = await probe.settled("abort")
         assert seen.type == "backgroundfetchabort"
         # The finished response stays available; the aborted one has none.
-        assert seen.statuses == [200, None] and seen.texts[0] == FEATURE
+        assert seen.statuses() == [200, None] and seen.texts()[0] == FEATURE
         assert await manager.get_ids() == []
 
 
@@ -135,7 +89,7 @@ async def test_cut_connection_resumes_with_a_range_request(edition, virtual_netw
         bg = await manager.fetch("cut", "/big.bin")
         seen = await probe.settled("cut")
         await trio.sleep(1)
-        assert seen.type == SUCCESS[edition] and seen.statuses == [200]
+        assert seen.type == SUCCESS[edition] and seen.statuses() == [200]
         ranges = [r.header("range") for r in origin_server.requests_for("/big.bin")]
         assert ranges == [None, "bytes=1000-"]
         assert bg.downloaded == len(BODY)
@@ -150,10 +104,10 @@ async def test_offline_then_online_resumes(edition, virtual_network, origin_serv
         await trio.sleep(1.5)
         virtual_network.set_online(False)
         await trio.sleep(30)
-        assert probe.seen == {}
+        assert probe.by_id == {}
         virtual_network.set_online(True)
         seen = await probe.settled("offline")
-        assert seen.type == SUCCESS[edition] and seen.statuses == [200]
+        assert seen.type == SUCCESS[edition] and seen.statuses() == [200]
         assert len(origin_server.requests_for("/big.bin")) == 2
 
 
@@ -186,7 +140,7 @@ async def test_network_error_of_an_upload_fails(edition, virtual_network, origin
         probe, manager = await start(ua, edition)
         await manager.fetch("upload", [upload])
         seen = await probe.settled("upload")
-        assert seen.type == "backgroundfetchfail" and seen.statuses == [None]
+        assert seen.type == "backgroundfetchfail" and seen.statuses() == [None]
 
 
 @both
@@ -274,4 +228,4 @@ async def test_storage_comes_back_to_the_quota_after_the_settled_event(
         await manager.fetch("b", "/b")
         seen = await probe.settled("b")
         assert seen.type == SUCCESS[edition]
-        assert seen.statuses == [200]
+        assert seen.statuses() == [200]

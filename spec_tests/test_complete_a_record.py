@@ -57,7 +57,7 @@ async def test_complete_a_record_download_total_zero_means_no_limit(user_agent, 
     registration = await harness.fetch("no-limit", "/big", download_total=0)
     settled = await harness.wait_settled("no-limit")
     assert (settled.type, settled.result) == ("backgroundfetchsuccess", "success")
-    assert settled.outcomes["/big"].body == body
+    assert settled.by_path["/big"].body == body
     assert concept(registration).stored_body_bytes_total() == len(body)
 
 
@@ -80,7 +80,7 @@ async def test_complete_a_record_waits_for_the_paused_flag_to_be_unset(
         display.accept()
         settled = await harness.wait_settled("prompted")
         assert settled.result == "success"
-        assert settled.outcomes["/a"].body == b"accepted"
+        assert settled.by_path["/a"].body == b"accepted"
         assert settled.time >= accepted_at >= 600
         assert len(origin_server.requests_for("/a")) == 1
 
@@ -136,7 +136,7 @@ async def test_complete_a_record_fetches_a_keepalive_copy_without_service_worker
     assert record_request.keepalive is False
     assert record_request.service_workers_mode == "all"
     settled = await harness.wait_settled("copy")
-    assert settled.outcomes["/copy"].body == body
+    assert settled.by_path["/copy"].body == body
     assert [request is record_request for request, *_ in fetched] == [False, False]
     assert [tuple(values) for _, *values in fetched] == [
         (True, "none", None),
@@ -181,7 +181,7 @@ async def test_complete_a_record_network_error_while_online_is_fetch_error(
     assert settled.time - start < 1
     assert concept(registration).records[0].response_data.response is None
     # The record may not be exposed: responseReady rejects with a TypeError.
-    outcome = next(iter(settled.outcomes.values()))
+    outcome = next(iter(settled.by_path.values()))
     assert isinstance(outcome.error, TypeError)
 
 
@@ -205,7 +205,7 @@ async def test_complete_a_record_aborted_network_error_is_aborted(
     # The failure reason is "aborted", but the fetch is still active (step 8.3), so the
     # event is chosen by step 8.10: backgroundfetchabort.
     assert (settled.type, settled.failure_reason) == ("backgroundfetchabort", "aborted")
-    assert isinstance(settled.outcomes["/x"].error, AbortError)
+    assert isinstance(settled.by_path["/x"].error, AbortError)
 
 
 @pytest.mark.step("#complete-a-record-algorithm", "process response 1.1", "15")
@@ -226,7 +226,7 @@ async def test_complete_a_record_offline_network_error_waits_for_a_get(
     virtual_network.set_online(True)
     settled = await harness.wait_settled("offline-get")
     assert settled.result == "success"
-    assert settled.outcomes["/later"].body == b"back online"
+    assert settled.by_path["/later"].body == b"back online"
     assert settled.time >= 300
     assert range_headers(origin_server, "/later") == [None]
 
@@ -277,7 +277,7 @@ async def test_complete_a_record_resumes_with_range_after_a_cut(user_agent, orig
     assert (settled.type, settled.result) == ("backgroundfetchsuccess", "success")
     assert range_headers(origin_server, "/cut") == [None, "bytes=4321-"]
     assert origin_server.requests_for("/cut")[1].header("if-range") == '"v1"'
-    outcome = settled.outcomes["/cut"]
+    outcome = settled.by_path["/cut"]
     assert outcome.body == body
     # The exposed response is the first one (200), without Content-Range/Content-Length.
     assert outcome.status == 200
@@ -312,7 +312,7 @@ async def test_complete_a_record_range_ignored_makes_the_old_response_data_redun
     assert range_headers(origin_server, "/no-ranges") == [None, "bytes=2500-"]
     assert first_data.result == "redundant"
     assert bg_fetch.records[0].response_data is not first_data
-    assert settled.outcomes["/no-ranges"].body == body
+    assert settled.by_path["/no-ranges"].body == body
     assert bg_fetch.stored_body_bytes_total() == len(body)
     with pytest.raises(TypeError):
         await early_response.bytes()
@@ -332,7 +332,7 @@ async def test_complete_a_record_redundant_bytes_do_not_count_against_the_quota(
         registration = await harness.fetch("restart", "/restart")
         settled = await harness.wait_settled("restart")
         assert (settled.type, settled.failure_reason) == ("backgroundfetchsuccess", "")
-        assert settled.outcomes["/restart"].body == body
+        assert settled.by_path["/restart"].body == body
         origin = concept(registration).service_worker_registration.origin
         assert ua.store.usage(origin) == len(body)
 
@@ -354,7 +354,7 @@ async def test_complete_a_record_first_response_does_not_make_the_response_data_
     assert first_data.result == "success"
     response = await early_record.response_ready
     assert (response.status, await response.bytes()) == (200, b"worth the wait")
-    assert settled.outcomes["/late-head"].body == b"worth the wait"
+    assert settled.by_path["/late-head"].body == b"worth the wait"
 
 
 @pytest.mark.step("#complete-a-record-algorithm", "process response 2.1", "process response 2.1.3")
@@ -381,7 +381,7 @@ async def test_complete_a_record_206_with_wrong_first_byte_pos_is_fetch_error(
     assert (settled.type, settled.failure_reason) == ("backgroundfetchfail", "fetch-error")
     assert range_headers(origin_server, "/shifted") == [None, "bytes=1000-"]
     assert concept(registration).stored_body_bytes_total() == 1000
-    assert isinstance(settled.outcomes["/shifted"].error, TypeError)
+    assert isinstance(settled.by_path["/shifted"].error, TypeError)
 
 
 VALIDATORS = [
@@ -446,7 +446,7 @@ async def test_complete_a_record_changed_resource_behind_if_range_restarts_whole
         (None, None),
         ("bytes=1500-", before),
     ]
-    assert settled.outcomes["/changed"].body == new_body
+    assert settled.by_path["/changed"].body == new_body
 
 
 def serve_in_parts(origin_server, user_agent, path: str, parts: list[tuple[int, bytes, str]]):
@@ -485,7 +485,7 @@ async def test_complete_a_record_partial_206_requests_the_remainder(user_agent, 
     settled = await harness.wait_settled("parts")
     assert settled.result == "success"
     assert range_headers(origin_server, "/parts") == [None, "bytes=5-"]
-    outcome = settled.outcomes["/parts"]
+    outcome = settled.by_path["/parts"]
     assert outcome.body == b"0123456789"
     assert outcome.status == 206
     assert "content-range" not in outcome.headers
@@ -511,7 +511,7 @@ async def test_complete_a_record_206_with_unknown_complete_length_is_not_yet_suc
     settled = await harness.wait_settled("unknown-length")
     assert settled.result == "success"
     assert range_headers(origin_server, "/unknown-length") == [None, "bytes=5-"]
-    assert settled.outcomes["/unknown-length"].body == b"0123456789"
+    assert settled.by_path["/unknown-length"].body == b"0123456789"
 
 
 @pytest.mark.step("#complete-a-record-algorithm", "process response 2.1")
@@ -575,7 +575,7 @@ async def test_complete_a_record_download_total_exceeded_cancels_without_storing
     stored = concept(registration).stored_body_bytes_total()
     assert 3000 < stored <= 4000
     assert settled.time < 5  # cancelled at about 4 s, not read to the end (10 s)
-    assert isinstance(settled.outcomes["/too-big"].error, TypeError)
+    assert isinstance(settled.by_path["/too-big"].error, TypeError)
 
 
 @pytest.mark.step("#complete-a-record-algorithm", "process response 6.3")
@@ -592,7 +592,7 @@ async def test_complete_a_record_quota_exceeded(virtual_network, origin_server):
         response_data = concept(registration).records[0].response_data
         assert response_data.result == "quota-exceeded"
         assert 0 < len(response_data.bytes) <= 8000
-        assert isinstance(settled.outcomes["/huge"].error, TypeError)
+        assert isinstance(settled.by_path["/huge"].error, TypeError)
 
 
 @pytest.mark.step(
@@ -626,7 +626,7 @@ async def test_complete_a_record_process_request_body_counts_uploaded(user_agent
     assert uploads[-1] == len(upload)
     assert any(0 < u < len(upload) for u in uploads)
     assert origin_server.requests_for("/echo")[0].body == upload
-    assert settled.outcomes["/echo"].body == upload
+    assert settled.by_path["/echo"].body == upload
 
 
 # -- step 11, process response, 7: done normally -----------------------------------------
@@ -644,7 +644,7 @@ async def test_complete_a_record_not_ok_status_is_bad_status_and_still_exposed(
     settled = await harness.wait_settled("missing")
     assert (settled.type, settled.failure_reason) == ("backgroundfetchfail", "bad-status")
     assert concept(registration).records[0].response_data.result == "bad-status"
-    outcome = settled.outcomes["/missing"]
+    outcome = settled.by_path["/missing"]
     assert (outcome.status, outcome.body, outcome.error) == (404, b"Not Found", None)
 
 
@@ -660,8 +660,8 @@ async def test_complete_a_record_ok_status_is_success(user_agent, origin_server)
     assert settled.result == "success"
     results = [r.response_data.result for r in concept(registration).records]
     assert results == ["success", "success"]
-    assert settled.outcomes["/ok"].body == b"fine"
-    assert (settled.outcomes["/empty"].status, settled.outcomes["/empty"].body) == (204, b"")
+    assert settled.by_path["/ok"].body == b"fine"
+    assert (settled.by_path["/empty"].status, settled.by_path["/empty"].body) == (204, b"")
 
 
 # -- step 11, process response, 8: the stream errored ------------------------------------
@@ -692,7 +692,7 @@ async def test_complete_a_record_offline_mid_body_resumes_a_get_with_range(
     settled = await harness.wait_settled("offline")
     assert settled.result == "success"
     assert range_headers(origin_server, "/offline") == [None, f"bytes={stored}-"]
-    assert settled.outcomes["/offline"].body == body
+    assert settled.by_path["/offline"].body == body
 
 
 @pytest.mark.step("#complete-a-record-algorithm", "process response 8.2")
@@ -748,7 +748,7 @@ async def test_complete_a_record_cuts_while_online_are_resumed_a_bounded_number_
     attempts = min(cuts, MAX_RESUMES) + 1
     assert ranges == [None] + [f"bytes={100 * n}-" for n in range(1, attempts)]
     if result == "success":
-        assert settled.outcomes["/flaky"].body == body
+        assert settled.by_path["/flaky"].body == body
 
 
 # -- steps 13-15: paused, aborted, and completing again ----------------------------------
@@ -782,7 +782,7 @@ async def test_complete_a_record_pause_terminates_the_fetch_and_resume_continues
     settled = await harness.wait_settled("pausable")
     assert settled.result == "success"
     assert range_headers(origin_server, "/pausable") == [None, f"bytes={stored}-"]
-    assert settled.outcomes["/pausable"].body == body
+    assert settled.by_path["/pausable"].body == body
 
 
 @pytest.mark.step("#complete-a-record-algorithm", "3", "13", "14.2")
@@ -824,7 +824,7 @@ async def test_complete_a_record_abort_all_mid_download_sets_aborted(user_agent,
     assert bg_fetch.stored_body_bytes_total() < len(body)
     with pytest.raises(AbortError):
         await early_response.bytes()
-    outcome = settled.outcomes["/abortable"]
+    outcome = settled.by_path["/abortable"]
     assert outcome.status is None
     assert isinstance(outcome.error, AbortError)
 
@@ -863,8 +863,8 @@ async def test_complete_a_record_416_for_exactly_the_stored_length_completes_the
     settled = await harness.wait_settled("whole")
     assert (settled.type, settled.result) == ("backgroundfetchsuccess", "success")
     assert range_headers(origin_server, "/whole") == [None, "bytes=3000-"]
-    assert settled.outcomes["/whole"].body == body
-    assert settled.outcomes["/whole"].status == 200
+    assert settled.by_path["/whole"].body == body
+    assert settled.by_path["/whole"].status == 200
 
 
 @pytest.mark.step("#complete-a-record-algorithm", "process response 3", "process response 7.2")
@@ -885,7 +885,7 @@ async def test_complete_a_record_416_for_another_length_is_the_spec_restart(
     settled = await harness.wait_settled("shrunk")
     assert (settled.type, settled.failure_reason) == ("backgroundfetchfail", "bad-status")
     assert range_headers(origin_server, "/shrunk") == [None, "bytes=2000-"]
-    assert settled.outcomes["/shrunk"].status == 416
+    assert settled.by_path["/shrunk"].status == 416
 
 
 @pytest.mark.step("#complete-a-record-algorithm", "process response 1.1", "process response 8.1")
@@ -906,7 +906,7 @@ async def test_complete_a_record_offline_waits_do_not_spend_the_resume_budget(
     virtual_network.set_online(True)
     settled = await harness.wait_settled("flaky")
     assert (settled.type, settled.result) == ("backgroundfetchsuccess", "success")
-    assert settled.outcomes["/flaky"].body == body
+    assert settled.by_path["/flaky"].body == body
 
 
 class _PartialServer:

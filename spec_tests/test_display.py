@@ -9,14 +9,13 @@ from api_support import (
     FEATURE,
     FEATURE_PATH,
     ORIGIN,
-    ReportingWorker,
     concept,
     eventually,
-    open_page,
 )
 
 import bgfetch
 from bgfetch.editions.current import BackgroundFetchEvent
+from bgfetch.testing import WorkerRecorder, open_window_with_worker
 
 SLOW = 2000
 
@@ -25,8 +24,8 @@ async def page(user_agent, origin_server, worker=None):
     origin_server.add(FEATURE_PATH, FEATURE)
     origin_server.add("/slow", b"", delay=SLOW)
     origin_server.add("/big", bytes(range(256)) * 4, throttle=100)  # about 10 s
-    worker = worker or ReportingWorker()
-    window, registration = await open_page(user_agent, worker)
+    worker = worker or WorkerRecorder()
+    window, registration = await open_window_with_worker(user_agent, worker)
     return worker, window, registration
 
 
@@ -35,9 +34,9 @@ async def page(user_agent, origin_server, worker=None):
 
 @pytest.mark.step("#background-fetch-display-algorithm")
 async def test_display_shows_the_origin_title_and_icons(user_agent, origin_server):
-    worker = ReportingWorker()
+    worker = WorkerRecorder()
     origin_server.add("/app/slow", b"", delay=SLOW)
-    _, registration = await open_page(user_agent, worker, ORIGIN + "/app/page.html")
+    _, registration = await open_window_with_worker(user_agent, worker, ORIGIN + "/app/page.html")
     icons = [{"src": "/icon.png", "sizes": "48x48"}]
     await registration.background_fetch.fetch("shown", "slow", title="Podcast", icons=icons)
     display = user_agent.ui.find("shown")
@@ -58,7 +57,7 @@ async def test_display_shows_the_progress_numbers(user_agent, origin_server):
     assert 0 < display.downloaded < 1024
     assert display.uploaded == 5
     assert display.using_bandwidth is True
-    await worker.wait("numbers")
+    await worker.settled("numbers")
     assert (display.downloaded, display.uploaded) == (1024 + len("12345"), 5)
     assert display.result == "success"  # the echo answered the 5 bytes uploaded
     assert display.using_bandwidth is False
@@ -84,7 +83,7 @@ async def test_ui_find_names_the_missing_id(user_agent, origin_server):
 async def test_ui_find_gives_the_newest_display_of_a_reused_id(user_agent, origin_server):
     worker, _, registration = await page(user_agent, origin_server)
     first = await registration.background_fetch.fetch("reused", FEATURE_PATH, title="one")
-    await worker.wait("reused")
+    await worker.settled("reused")
     await registration.background_fetch.fetch("reused", "/slow", title="two")
     display = user_agent.ui.find("reused")
     assert display.title == "two" and display.bg_fetch is not concept(first)
@@ -111,7 +110,7 @@ async def test_pause_stops_the_download_and_resume_continues_it(user_agent, orig
     assert display.result == ""
     display.resume()
     assert display.paused is False
-    settled = await worker.wait("pausable")
+    settled = await worker.settled("pausable")
     assert settled.result == "success"
     requests = origin_server.requests_for("/big")
     assert len(requests) == 2
@@ -151,7 +150,7 @@ async def test_resume_of_an_unpaused_fetch_changes_nothing(user_agent, origin_se
     worker, _, registration = await page(user_agent, origin_server)
     await registration.background_fetch.fetch("running", FEATURE_PATH)
     user_agent.ui.find("running").resume()
-    assert (await worker.wait("running")).result == "success"
+    assert (await worker.settled("running")).result == "success"
     assert len(origin_server.requests_for(FEATURE_PATH)) == 1
 
 
@@ -166,7 +165,7 @@ async def test_cancel_sets_abort_all_and_fires_backgroundfetchabort(user_agent, 
     display = user_agent.ui.find("cancelled")
     display.cancel()
     assert concept(bg).abort_all is True
-    settled = await worker.wait("cancelled")
+    settled = await worker.settled("cancelled")
     assert settled.type == "backgroundfetchabort"
     assert (settled.result, settled.failure_reason) == ("failure", "aborted")
     assert await registration.background_fetch.get_ids() == []
@@ -182,7 +181,7 @@ async def test_cancel_of_a_paused_fetch_aborts_it(user_agent, origin_server):
     display.pause()
     await trio.sleep(5)
     display.cancel()
-    settled = await worker.wait("paused-cancel")
+    settled = await worker.settled("paused-cancel")
     assert (settled.type, settled.failure_reason) == ("backgroundfetchabort", "aborted")
 
 
@@ -194,7 +193,7 @@ async def test_cancel_of_a_paused_fetch_aborts_it(user_agent, origin_server):
 async def test_click_fires_backgroundfetchclick_with_the_workers_instance(
     user_agent, origin_server
 ):
-    worker = ReportingWorker()
+    worker = WorkerRecorder()
     clicks: list[tuple[object, object]] = []
 
     @worker.on("backgroundfetchclick")
@@ -220,12 +219,12 @@ async def test_click_fires_backgroundfetchclick_with_the_workers_instance(
 async def test_click_after_the_fetch_completed_still_fires(user_agent, origin_server):
     # "The UI may remain once the operation is complete, in which case it can still be
     # activated."
-    worker = ReportingWorker()
+    worker = WorkerRecorder()
     clicks: list[object] = []
     worker.on("backgroundfetchclick")(clicks.append)
     _, _, registration = await page(user_agent, origin_server, worker)
     await registration.background_fetch.fetch("completed", FEATURE_PATH)
-    settled = await worker.wait("completed")
+    settled = await worker.settled("completed")
     user_agent.ui.find("completed").click()
     await eventually(lambda: clicks != [])
     assert clicks[0].registration is settled.registration
@@ -247,7 +246,7 @@ async def test_prompt_permission_starts_paused_until_accepted(virtual_network, o
         assert bg.result == "" and bg.downloaded == 0
         display.accept()
         assert (display.paused, display.awaiting_permission) == (False, False)
-        settled = await worker.wait("prompted")
+        settled = await worker.settled("prompted")
         assert settled.result == "success" and settled.texts() == [FEATURE]
         assert not ua.handler_errors
 
@@ -262,7 +261,7 @@ async def test_prompt_permission_set_for_the_origin_and_refused_aborts(user_agen
     await trio.sleep(5)
     display.refuse()
     assert display.awaiting_permission is False
-    settled = await worker.wait("refused")
+    settled = await worker.settled("refused")
     assert settled.type == "backgroundfetchabort"
     assert (settled.result, settled.failure_reason) == ("failure", "aborted")
     assert origin_server.requests == []  # nothing was fetched for a refused fetch
@@ -285,7 +284,7 @@ async def test_prompt_permission_pauses_even_a_fetch_that_cannot_be_paused(
     await trio.sleep(30)
     assert origin_server.requests == []
     display.accept()
-    settled = await worker.wait("prompted-post")
+    settled = await worker.settled("prompted-post")
     assert (settled.result, settled.texts()) == ("success", ["hello"])
     assert len(origin_server.requests_for("/upload")) == 1
 
@@ -321,7 +320,7 @@ async def test_dismiss_is_refused_until_the_fetch_settled(user_agent, origin_ser
     with pytest.raises(bgfetch.InvalidStateError, match="'dismissable' is still running"):
         display.dismiss()
     assert display.dismissed is False
-    await worker.wait("dismissable")
+    await worker.settled("dismissable")
     display.dismiss()
     assert display.dismissed is True
 
@@ -332,6 +331,6 @@ async def test_dismiss_after_cancel_is_allowed(user_agent, origin_server):
     await registration.background_fetch.fetch("cancel-then-dismiss", "/slow")
     display = user_agent.ui.find("cancel-then-dismiss")
     display.cancel()
-    await worker.wait("cancel-then-dismiss")
+    await worker.settled("cancel-then-dismiss")
     display.dismiss()
     assert display.dismissed is True

@@ -9,7 +9,6 @@ import gzip
 import zlib
 
 import pytest
-import trio
 
 import bgfetch
 from bgfetch.errors import NetworkError
@@ -31,7 +30,7 @@ from bgfetch.fetch.csp import (
 from bgfetch.fetch.headers import HeaderList
 from bgfetch.fetch.request import InternalRequest
 from bgfetch.fetch.response import InternalResponse, cors_filtered_response, strong_validator
-from bgfetch.testing import open_window_with_worker
+from bgfetch.testing import WorkerRecorder, open_window_with_worker
 from bgfetch.url import Origin, parse_url
 
 PAGE = Origin("https", "example.test", 443)
@@ -244,25 +243,11 @@ async def test_a_body_that_fails_to_decode_is_a_network_error(codings, data):
 
 async def settle(user_agent, origin_server, urls, **options):
     """fetch(urls); the worker's records: url -> (status, TypeError?) after settling."""
-    worker = bgfetch.ServiceWorker()
-    results: dict[str, object] = {}
-    done = trio.Event()
-
-    async def on_settled(event):
-        for record in await event.registration.match_all():
-            try:
-                response = await record.response_ready
-                results[record.request.url] = response.status
-            except TypeError:
-                results[record.request.url] = TypeError
-        done.set()
-
-    worker.add_event_listener("backgroundfetchsuccess", on_settled)
-    worker.add_event_listener("backgroundfetchfail", on_settled)
-    window, registration = await open_window_with_worker(user_agent, worker, **options)
+    recorder = WorkerRecorder.for_edition(user_agent)
+    window, registration = await open_window_with_worker(user_agent, recorder, **options)
     await registration.background_fetch.fetch("wpt", urls)
-    await done.wait()
-    return results
+    seen = await recorder.settled("wpt")
+    return {r.url: r.status if r.error is None else type(r.error) for r in seen.responses}
 
 
 @pytest.mark.parametrize(

@@ -48,7 +48,7 @@ async def test_perform_completes_every_record_in_parallel(user_agent, origin_ser
     registration = await harness.fetch("parallel", list(bodies))
     settled = await harness.wait_settled("parallel")
     assert (settled.type, settled.result) == ("backgroundfetchsuccess", "success")
-    assert {path: outcome.body for path, outcome in settled.outcomes.items()} == bodies
+    assert {path: outcome.body for path, outcome in settled.by_path.items()} == bodies
     for record, body in zip(concept(registration).records, bodies.values(), strict=True):
         assert record.response_data.bytes.read(0, 10_000) == body
     assert len(started) == 3 and len(settled_steps) == 3
@@ -131,7 +131,7 @@ async def test_perform_download_total_exceeded_sets_abort_all_and_fails_immediat
     assert settled.failure_reason == "download-total-exceeded"
     results = [r.response_data.result for r in bg_fetch.records]
     assert results == ["success", "download-total-exceeded", "aborted", "aborted"]
-    assert settled.outcomes["/small"].body == b"s" * 100
+    assert settled.by_path["/small"].body == b"s" * 100
 
 
 # -- step 8: settling ----------------------------------------------------------------------
@@ -238,7 +238,7 @@ async def test_perform_abort_racing_a_failure_fires_the_abort_event(
     assert settled.type == "backgroundfetchabort"
     assert (settled.result, settled.failure_reason) == ("failure", "aborted")
     # The record failed before the abort all flag was set: its response stays exposed.
-    assert settled.outcomes["/fails-later"].status == 404
+    assert settled.by_path["/fails-later"].status == 404
 
 
 @pytest.mark.step("#perform-a-background-fetch-algorithm", "8.3")

@@ -15,13 +15,13 @@ from bgfetch.editions.draft_2017 import (
 from bgfetch.editions.draft_2017.concepts import registration_extension
 from bgfetch.fetch.response import InternalResponse
 from bgfetch.resume import MAX_RESUMES
+from bgfetch.testing import WorkerRecorder
 from bgfetch.useragent import open_user_agent
 
 from .support import (
     ATTEMPT,
     FEATURE,
     ORIGIN,
-    Reporter,
     page,
     record_steps,
     steps_at,
@@ -43,7 +43,7 @@ async def test_step_6_1_to_6_3_fetches_a_keepalive_copy_of_the_request(
 ):
     origin_server.add("/feature-name.txt", FEATURE)
     stub = stub_fetcher(draft_user_agent)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     bg = await registration.background_fetch.fetch("copy", "/feature-name.txt")
     await reporter.settled("copy")
@@ -61,7 +61,7 @@ async def test_step_6_5_aborted_flag_sets_abandoned_and_aborted(draft_user_agent
         {f"{ORIGIN}/aborted.txt": InternalResponse.network_error("aborted", aborted=True)},
     )
     steps = record_steps(draft_user_agent)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     await registration.background_fetch.fetch("flag", ["/aborted.txt"])
     seen = await reporter.settled("flag")
@@ -84,7 +84,7 @@ async def test_step_6_6_failed_cors_check_abandons_at_once(
         },
     )
     steps = record_steps(draft_user_agent)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     virtual_network.set_online(False)
     await registration.background_fetch.fetch("cors", "/cors.txt")
@@ -105,7 +105,7 @@ async def test_step_6_6_a_cross_origin_response_without_cors_headers_abandons(
     remote.add("/shared.txt", "shared", cors="*")
     virtual_network.serve("https://remote.test", remote)
     steps = record_steps(draft_user_agent)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     manager = registration.background_fetch
     await manager.fetch("shared", "https://remote.test/shared.txt")
@@ -122,7 +122,7 @@ async def test_step_6_6_network_error_of_a_non_get_abandons(
     draft_user_agent, origin_server, virtual_network
 ):
     steps = record_steps(draft_user_agent)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     virtual_network.set_online(False)  # temporarily unavailable: yet a POST is not retried
     await registration.background_fetch.fetch("post", [post("/upload")])
@@ -138,12 +138,12 @@ async def test_step_6_7_1_get_network_error_while_offline_resumes_once_online(
     # The draft: "TODO: Resume download somehow." (filled: 0a1eaad)
     origin_server.add("/feature-name.txt", FEATURE)
     steps = record_steps(draft_user_agent)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     virtual_network.set_online(False)
     await registration.background_fetch.fetch("offline", "/feature-name.txt")
     await trio.sleep(30)
-    assert reporter.seen == {}
+    assert reporter.by_id == {}
     assert len(steps_at(steps, ATTEMPT, "6.7.1")) == 1
     virtual_network.set_online(True)
     seen = await reporter.settled("offline")
@@ -155,7 +155,7 @@ async def test_step_6_7_1_get_network_error_while_offline_resumes_once_online(
 async def test_step_6_7_1_get_network_error_while_online_abandons(draft_user_agent, origin_server):
     origin_server.add("/feature-name.txt", FEATURE)
     steps = record_steps(draft_user_agent)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     await registration.background_fetch.fetch(
         "no-host", ["/feature-name.txt", "https://nowhere.test/x"]
@@ -169,7 +169,7 @@ async def test_step_6_7_1_get_network_error_while_online_abandons(draft_user_age
 @pytest.mark.step("#attempt-a-background-fetch-algorithm", "6.8.1")
 async def test_step_6_8_1_record_response_is_a_copy_without_body(draft_user_agent, origin_server):
     origin_server.add("/feature-name.txt", FEATURE, headers=[("X-Test", "1")])
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     bg = await registration.background_fetch.fetch("resp", "/feature-name.txt")
     await reporter.settled("resp")
@@ -185,7 +185,7 @@ async def test_step_6_8_3_each_transmission_appends_and_reports_progress(
 ):
     origin_server.add("/big.bin", BODY, throttle=1024)
     steps = record_steps(draft_user_agent)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     await registration.background_fetch.fetch("bytes", "/big.bin")
     await reporter.settled("bytes")
@@ -202,7 +202,7 @@ async def test_step_6_8_3_1_quota_exceeded_while_storing_abandons(virtual_networ
     virtual_network.serve(ORIGIN, server)
     async with open_user_agent(network=virtual_network, edition="2017-10-12", quota=1000) as ua:
         steps = record_steps(ua)
-        reporter = Reporter()
+        reporter = WorkerRecorder()
         registration = await page(ua, reporter.worker)
         await registration.background_fetch.fetch("quota", "/big.bin")
         seen = await reporter.settled("quota")
@@ -216,7 +216,7 @@ async def test_step_6_8_4_every_body_done_fires_backgroundfetched(draft_user_age
     origin_server.add("/a.txt", "A")
     origin_server.add("/b.txt", "BB", framing="chunked")
     origin_server.add("/c.txt", "CCC", framing="close")
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     await registration.background_fetch.fetch("done", ["/a.txt", "/b.txt", "/c.txt"])
     seen = await reporter.settled("done")
@@ -228,7 +228,7 @@ async def test_step_6_8_4_every_body_done_fires_backgroundfetched(draft_user_age
 async def test_step_6_8_4_a_404_is_a_complete_fetch(draft_user_agent, origin_server):
     # The draft has no failure for a bad status ("TODO: other failure reasons?"):
     # a 404 body transmitted normally completes the fetch (SPEC-NOTES.md).
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     await registration.background_fetch.fetch("404", "/missing.txt")
     seen = await reporter.settled("404")
@@ -241,7 +241,7 @@ async def test_step_6_8_5_a_cut_resumes_with_a_range_request(draft_user_agent, o
     # The draft: "TODO: if aborted isn't true, this could be another resume point."
     origin_server.add("/big.bin", BODY, cut_after=1000, etag='"v1"')
     steps = record_steps(draft_user_agent)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     bg = await registration.background_fetch.fetch("cut", "/big.bin")
     seen = await reporter.settled("cut")
@@ -258,13 +258,13 @@ async def test_step_6_8_5_cut_while_offline_resumes_once_online(
     draft_user_agent, origin_server, virtual_network
 ):
     origin_server.add("/big.bin", BODY, throttle=512)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     await registration.background_fetch.fetch("flaky", "/big.bin")
     await trio.sleep(1.5)
     virtual_network.set_online(False)
     await trio.sleep(60)
-    assert reporter.seen == {}
+    assert reporter.by_id == {}
     virtual_network.set_online(True)
     seen = await reporter.settled("flaky")
     assert seen.type == "backgroundfetched"
@@ -275,7 +275,7 @@ async def test_step_6_8_5_cut_while_offline_resumes_once_online(
 @pytest.mark.step("#attempt-a-background-fetch-algorithm", "6.8.5.2")
 async def test_step_6_8_5_2_cut_after_the_last_resume_abandons(draft_user_agent, origin_server):
     origin_server.add("/big.bin", BODY, cut_after=10, cuts=MAX_RESUMES + 1)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     await registration.background_fetch.fetch("cuts", "/big.bin")
     seen = await reporter.settled("cuts")
@@ -286,7 +286,7 @@ async def test_step_6_8_5_2_cut_after_the_last_resume_abandons(draft_user_agent,
 @pytest.mark.step("#attempt-a-background-fetch-algorithm", "6.8.5.2")
 async def test_step_6_8_5_2_cut_of_a_non_get_abandons(draft_user_agent, origin_server):
     origin_server.add("/upload", BODY, cut_after=10)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     await registration.background_fetch.fetch("post-cut", [post("/upload")])
     seen = await reporter.settled("post-cut")
@@ -306,7 +306,7 @@ async def test_resume_sends_if_range_and_a_changed_resource_comes_back_whole(
             resource.etag, resource.body = '"v2"', changed
 
     draft_user_agent.observers.subscribe(change)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     bg = await registration.background_fetch.fetch("if-range", "/big.bin")
     seen = await reporter.settled("if-range")
@@ -330,7 +330,7 @@ async def test_resume_a_206_that_fails_validation_abandons(draft_user_agent, ori
 
     draft_user_agent.observers.subscribe(change_etag)
     steps = record_steps(draft_user_agent)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     await registration.background_fetch.fetch("etag", "/big.bin")
     seen = await reporter.settled("etag")
@@ -343,7 +343,7 @@ async def test_resume_a_full_response_to_a_range_request_restarts_the_body(
     draft_user_agent, origin_server
 ):
     origin_server.add("/big.bin", BODY, cut_after=100, ranges=False)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     bg = await registration.background_fetch.fetch("restart", "/big.bin")
     seen = await reporter.settled("restart")
@@ -366,7 +366,7 @@ async def test_step_7_9_abandoned_terminates_the_rest_and_fires_fail_not_abort(
     origin_server.add("/big.bin", BODY, throttle=100)
     origin_server.add("/upload", BODY, cut_after=10, delay=1)
     steps = record_steps(draft_user_agent)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     bg = await registration.background_fetch.fetch("mixed", ["/big.bin", post("/upload")])
     seen = await reporter.settled("mixed")
@@ -381,7 +381,7 @@ async def test_step_7_9_abandoned_terminates_the_rest_and_fires_fail_not_abort(
 async def test_step_7_waits_for_every_record(draft_user_agent, origin_server):
     origin_server.add("/fast.txt", "fast")
     origin_server.add("/slow.txt", "slow", delay=30)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     start = trio.current_time()
     await registration.background_fetch.fetch("all", ["/fast.txt", "/slow.txt"])
@@ -395,7 +395,7 @@ async def test_step_10_3_settling_removes_the_active_background_fetch(
     draft_user_agent, origin_server
 ):
     origin_server.add("/feature-name.txt", FEATURE)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     await registration.background_fetch.fetch("remove", "/feature-name.txt")
     await reporter.settled("remove")
@@ -408,7 +408,7 @@ async def test_step_10_4_abort_race_fires_the_abort_event(draft_user_agent, orig
     # that abort()'s steps run between the failure and the settling steps.
     origin_server.add("/upload", BODY, cut_after=10, delay=5)
     steps = record_steps(draft_user_agent)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     bg = await registration.background_fetch.fetch("race", [post("/upload")])
     queue = registration_extension(registration.registration).active_background_fetches_edit_queue
@@ -423,7 +423,7 @@ async def test_step_10_4_abort_race_fires_the_abort_event(draft_user_agent, orig
         nursery.start_soon(abort)
         await trio.sleep(10)  # the fetch has failed; its settling steps wait behind abort()
         assert len(steps_at(steps, ATTEMPT, "6.8.5.2")) == 1
-        assert reporter.seen == {}
+        assert reporter.by_id == {}
         release.set()
     seen = await reporter.settled("race")
     assert results == [True]
@@ -437,7 +437,7 @@ async def test_step_10_5_abort_event_is_a_settled_event_with_fetches(
     draft_user_agent, origin_server
 ):
     origin_server.add("/slow.txt", FEATURE, delay=10)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     bg = await registration.background_fetch.fetch("abort-event", "/slow.txt")
     await bg.abort()
@@ -453,7 +453,7 @@ async def test_step_10_5_abort_event_is_a_settled_event_with_fetches(
 @pytest.mark.step("#attempt-a-background-fetch-algorithm", "10.6")
 @pytest.mark.step("#background-fetch-update-event")
 async def test_step_10_6_fail_event_is_an_update_event(draft_user_agent, origin_server):
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     await registration.background_fetch.fetch("fail-event", "https://nowhere.test/x")
     seen = await reporter.settled("fail-event")
@@ -466,7 +466,7 @@ async def test_step_10_6_fail_event_is_an_update_event(draft_user_agent, origin_
 @pytest.mark.step("#background-fetch-update-event")
 async def test_step_10_7_fetched_event_is_an_update_event(draft_user_agent, origin_server):
     origin_server.add("/feature-name.txt", FEATURE)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     await registration.background_fetch.fetch("ok-event", "/feature-name.txt")
     seen = await reporter.settled("ok-event")
@@ -479,7 +479,7 @@ async def test_step_10_7_fetched_event_is_an_update_event(draft_user_agent, orig
 async def test_download_total_is_not_enforced(draft_user_agent, origin_server):
     # The draft keeps downloadTotal for the UI only; nothing stops a larger download.
     origin_server.add("/big.bin", BODY)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     bg = await registration.background_fetch.fetch("total", "/big.bin", download_total=10)
     seen = await reporter.settled("total")
@@ -495,7 +495,7 @@ async def test_a_416_for_exactly_the_stored_length_completes_the_record(
     # Not in the draft (SPEC-NOTES.md): a chunked body cut right after its last byte;
     # the resume's 416 `bytes */N` says the N stored bytes are the whole resource.
     origin_server.add("/whole.bin", BODY, framing="chunked", cut_after=len(BODY))
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     bg = await registration.background_fetch.fetch("whole", "/whole.bin")
     seen = await reporter.settled("whole")
@@ -513,7 +513,7 @@ async def test_offline_waits_do_not_spend_the_resume_budget(
     from bgfetch.resume import MAX_RESUMES
 
     origin_server.add("/flaky.bin", BODY, throttle=1000, cut_after=100, cuts=MAX_RESUMES)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     virtual_network.set_online(False)
     bg = await registration.background_fetch.fetch("flaky", "/flaky.bin")

@@ -14,9 +14,10 @@ from bgfetch.editions.draft_2017.concepts import (
 from bgfetch.fetch.request import InternalRequest
 from bgfetch.infra import ParallelQueue, TaskOwner
 from bgfetch.store.memory import MemoryStore
+from bgfetch.testing import WorkerRecorder
 from bgfetch.url import parse_url
 
-from .support import Reporter, page
+from .support import page
 
 
 def background_fetch(id: str, registration) -> BackgroundFetch:
@@ -40,7 +41,7 @@ def background_fetch(id: str, registration) -> BackgroundFetch:
 
 @pytest.mark.step("#active-background-fetches-contains", "1", "2", "3", "4")
 async def test_contains_steps_1_to_4(draft_user_agent, origin_server):
-    registration = (await page(draft_user_agent, Reporter().worker)).registration
+    registration = (await page(draft_user_agent, WorkerRecorder().worker)).registration
     bg_fetch = background_fetch("x", registration)
     same_id = background_fetch("x", registration)
     # 2. If activeBgFetches[id] does not exist, then return false.
@@ -55,7 +56,7 @@ async def test_contains_steps_1_to_4(draft_user_agent, origin_server):
 @pytest.mark.step("#background-fetch-record-concept")
 @pytest.mark.step("#service-worker-registration-concept-extensions")
 async def test_initial_values(draft_user_agent, origin_server):
-    registration = (await page(draft_user_agent, Reporter().worker)).registration
+    registration = (await page(draft_user_agent, WorkerRecorder().worker)).registration
     bg_fetch = background_fetch("x", registration)
     assert bg_fetch.last_reported_download == 0
     record = bg_fetch.records[0]

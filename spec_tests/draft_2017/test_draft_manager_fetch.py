@@ -7,25 +7,25 @@ import trio
 
 import bgfetch
 from bgfetch.editions.draft_2017.concepts import registration_extension
-from bgfetch.testing import OriginServer
+from bgfetch.testing import OriginServer, WorkerRecorder
 from bgfetch.useragent import open_user_agent
 
-from .support import FEATURE, ORIGIN, Reporter, page
+from .support import FEATURE, ORIGIN, page
 
 
 @pytest.mark.step("#background-fetch-manager-fetch", "5")
 async def test_step_5_a_single_request_info_is_a_list_of_one(draft_user_agent, origin_server):
     origin_server.add("/feature-name.txt", FEATURE)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     await registration.background_fetch.fetch("one", "/feature-name.txt")
     seen = await reporter.settled("one")
-    assert [f.url for f in seen.fetches] == [f"{ORIGIN}/feature-name.txt"]
+    assert [f.url for f in seen.responses] == [f"{ORIGIN}/feature-name.txt"]
 
 
 @pytest.mark.step("#background-fetch-manager-fetch", "6")
 async def test_step_6_empty_requests_reject_with_type_error(draft_user_agent, origin_server):
-    registration = await page(draft_user_agent, Reporter().worker)
+    registration = await page(draft_user_agent, WorkerRecorder().worker)
     with pytest.raises(TypeError, match="at least one request"):
         await registration.background_fetch.fetch("empty", [])
     assert await registration.background_fetch.get_ids() == []
@@ -33,14 +33,14 @@ async def test_step_6_empty_requests_reject_with_type_error(draft_user_agent, or
 
 @pytest.mark.step("#background-fetch-manager-fetch", "7.1")
 async def test_step_7_1_request_constructor_exception_rejects(draft_user_agent, origin_server):
-    registration = await page(draft_user_agent, Reporter().worker)
+    registration = await page(draft_user_agent, WorkerRecorder().worker)
     with pytest.raises(TypeError, match="credentials"):
         await registration.background_fetch.fetch("creds", "https://user:pass@example.test/a")
 
 
 @pytest.mark.step("#background-fetch-manager-fetch", "7.2")
 async def test_step_7_2_no_cors_rejects_with_type_error(draft_user_agent, origin_server):
-    registration = await page(draft_user_agent, Reporter().worker)
+    registration = await page(draft_user_agent, WorkerRecorder().worker)
     request = bgfetch.Request(f"{ORIGIN}/feature-name.txt", mode="no-cors")
     with pytest.raises(TypeError, match="no-cors"):
         await registration.background_fetch.fetch("no-cors", [request])
@@ -54,7 +54,7 @@ async def test_step_7_3_1_readable_stream_body_rejects_with_type_error(
     async def stream():
         yield b"chunk"
 
-    registration = await page(draft_user_agent, Reporter().worker)
+    registration = await page(draft_user_agent, WorkerRecorder().worker)
     request = bgfetch.Request(f"{ORIGIN}/upload", method="POST", body=stream())
     with pytest.raises(TypeError, match="ReadableStream"):
         await registration.background_fetch.fetch("stream", [request])
@@ -65,7 +65,7 @@ async def test_step_7_3_1_readable_stream_body_rejects_with_type_error(
 async def test_step_7_3_2_upload_total_is_the_sum_of_body_sizes(draft_user_agent, origin_server):
     origin_server.add_echo("/upload")
     origin_server.add("/feature-name.txt", FEATURE)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     requests = [
         bgfetch.Request(f"{ORIGIN}/upload", method="POST", body="Background Fetch!"),
@@ -84,7 +84,7 @@ async def test_step_7_3_2_upload_total_is_the_sum_of_body_sizes(draft_user_agent
 @pytest.mark.step("#background-fetch-manager-fetch", "7.4")
 async def test_step_7_4_the_requests_client_is_null(draft_user_agent, origin_server):
     origin_server.add("/feature-name.txt", FEATURE)
-    registration = await page(draft_user_agent, Reporter().worker)
+    registration = await page(draft_user_agent, WorkerRecorder().worker)
     bg = await registration.background_fetch.fetch("client", "/feature-name.txt")
     record = bg.background_fetch.records[0]
     assert record.request.client is None
@@ -111,7 +111,7 @@ async def test_step_9_2_no_active_worker_rejects_with_type_error(draft_user_agen
 @pytest.mark.step("#background-fetch-manager-fetch", "9.3")
 async def test_step_9_3_a_duplicate_id_rejects_with_type_error(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=10)
-    registration = await page(draft_user_agent, Reporter().worker)
+    registration = await page(draft_user_agent, WorkerRecorder().worker)
     manager = registration.background_fetch
     results: list[object] = []
 
@@ -132,7 +132,7 @@ async def test_step_9_3_a_duplicate_id_rejects_with_type_error(draft_user_agent,
 @pytest.mark.step("#background-fetch-manager-fetch", "9.4")
 async def test_step_9_4_the_background_fetch_takes_the_options(draft_user_agent, origin_server):
     origin_server.add("/feature-name.txt", FEATURE)
-    registration = await page(draft_user_agent, Reporter().worker)
+    registration = await page(draft_user_agent, WorkerRecorder().worker)
     icons = [{"src": "/icon.png", "sizes": "64x64", "type": "image/png"}]
     bg = await registration.background_fetch.fetch(
         "options", "/feature-name.txt", title="Episode", icons=icons, download_total=1234
@@ -146,7 +146,7 @@ async def test_step_9_4_the_background_fetch_takes_the_options(draft_user_agent,
 @pytest.mark.step("#background-fetch-manager-fetch", "9.5")
 async def test_step_9_5_the_background_fetch_is_active_by_its_id(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=10)
-    registration = await page(draft_user_agent, Reporter().worker)
+    registration = await page(draft_user_agent, WorkerRecorder().worker)
     bg = await registration.background_fetch.fetch("active", "/slow.txt")
     active = registration_extension(registration.registration).active_background_fetches
     assert active == {"active": bg.background_fetch}
@@ -157,7 +157,7 @@ async def test_step_9_6_quota_exceeded_rejects_and_leaves_no_active_fetch(virtua
     server = OriginServer()
     virtual_network.serve(ORIGIN, server)
     async with open_user_agent(network=virtual_network, edition="2017-10-12", quota=1000) as ua:
-        registration = await page(ua, Reporter().worker)
+        registration = await page(ua, WorkerRecorder().worker)
         manager = registration.background_fetch
         with pytest.raises(bgfetch.QuotaExceededError) as raised:
             await manager.fetch("huge", "/feature-name.txt", download_total=2**53 - 1)
@@ -172,7 +172,7 @@ async def test_step_9_6_request_bodies_count_against_the_quota(virtual_network):
     server = OriginServer()
     virtual_network.serve(ORIGIN, server)
     async with open_user_agent(network=virtual_network, edition="2017-10-12", quota=10) as ua:
-        registration = await page(ua, Reporter().worker)
+        registration = await page(ua, WorkerRecorder().worker)
         request = bgfetch.Request(f"{ORIGIN}/upload", method="POST", body=b"x" * 11)
         with pytest.raises(bgfetch.QuotaExceededError):
             await registration.background_fetch.fetch("body", [request])
@@ -181,10 +181,10 @@ async def test_step_9_6_request_bodies_count_against_the_quota(virtual_network):
 @pytest.mark.step("#background-fetch-manager-fetch", "9.7")
 async def test_step_9_7_resolves_with_the_managers_instance(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=10)
-    registration = await page(draft_user_agent, Reporter().worker)
+    registration = await page(draft_user_agent, WorkerRecorder().worker)
     manager = registration.background_fetch
     bg = await manager.fetch("instance", "/slow.txt")
-    assert manager.instances == {bg.background_fetch: bg}
+    assert manager.instances == {bg.background_fetch.key: bg}
     assert await manager.get("instance") is bg
 
 
@@ -195,7 +195,7 @@ async def test_step_9_8_attempt_runs_in_parallel_not_on_the_edit_queue(
     # Run on the edit queue, the attempt would hold it until every fetch ended, and
     # abort() (queued behind it) could not run before then (SPEC-NOTES.md).
     origin_server.add("/slow.txt", FEATURE, delay=100)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     bg = await registration.background_fetch.fetch("parallel", "/slow.txt")
     start = trio.current_time()

@@ -7,13 +7,14 @@ import pytest
 import trio
 
 import bgfetch
+from bgfetch.testing import WorkerRecorder
 
-from .support import FEATURE, ORIGIN, Reporter, page
+from .support import FEATURE, ORIGIN, page
 
 
 @pytest.mark.step("#background-fetch-manager-get", "3")
 async def test_get_step_3_an_unknown_id_resolves_undefined(draft_user_agent, origin_server):
-    registration = await page(draft_user_agent, Reporter().worker)
+    registration = await page(draft_user_agent, WorkerRecorder().worker)
     assert await registration.background_fetch.get("missing") is None
     # The draft looks any id up, the empty one too (the current edition rejects it).
     assert await registration.background_fetch.get("") is None
@@ -40,7 +41,7 @@ async def test_get_does_not_require_an_active_worker(draft_user_agent, origin_se
 @pytest.mark.step("#background-fetch-manager-get", "4", "5.1.2")
 async def test_get_step_4_downloaded_is_the_last_reported_download(draft_user_agent, origin_server):
     origin_server.add("/big.bin", b"x" * 1000, throttle=100)
-    registration = await page(draft_user_agent, Reporter().worker)
+    registration = await page(draft_user_agent, WorkerRecorder().worker)
     bg = await registration.background_fetch.fetch("big", "/big.bin")
     await trio.sleep(4.05)
     bg_fetch = bg.background_fetch
@@ -58,7 +59,7 @@ async def test_get_step_4_downloaded_is_the_last_reported_download(draft_user_ag
 @pytest.mark.step("#background-fetch-manager-get", "5.1.1")
 async def test_get_step_5_1_1_returns_the_same_instance_each_time(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=10)
-    registration = await page(draft_user_agent, Reporter().worker)
+    registration = await page(draft_user_agent, WorkerRecorder().worker)
     manager = registration.background_fetch
     bg = await manager.fetch("same", "/slow.txt")
     first = await manager.get("same")
@@ -71,7 +72,7 @@ async def test_get_step_5_1_1_returns_the_same_instance_each_time(draft_user_age
 async def test_get_step_5_resolves_after_pending_progress(draft_user_agent, origin_server):
     # get() runs behind the progress handling queue: a new instance misses no progress.
     origin_server.add("/big.bin", b"x" * 1000, throttle=100)
-    registration = await page(draft_user_agent, Reporter().worker)
+    registration = await page(draft_user_agent, WorkerRecorder().worker)
     bg = await registration.background_fetch.fetch("queued", "/big.bin")
     await trio.sleep(2.05)
     scope = registration.registration.active_worker.global_scope
@@ -87,7 +88,7 @@ async def test_get_step_5_resolves_after_pending_progress(draft_user_agent, orig
 @pytest.mark.step("#attempt-a-background-fetch-algorithm", "10.3")
 async def test_get_after_the_fetch_settled_resolves_undefined(draft_user_agent, origin_server):
     origin_server.add("/feature-name.txt", FEATURE)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     await registration.background_fetch.fetch("done", "/feature-name.txt")
     await reporter.settled("done")
@@ -97,7 +98,7 @@ async def test_get_after_the_fetch_settled_resolves_undefined(draft_user_agent, 
 @pytest.mark.step("#background-fetch-manager-get-ids", "2")
 async def test_get_ids_step_2_lists_the_active_background_fetches(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=10)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     manager = registration.background_fetch
     assert await manager.get_ids() == []

@@ -4,36 +4,21 @@ shows each background fetch, lets the user abort it, and fires backgroundfetchcl
 from __future__ import annotations
 
 import pytest
-import trio
 
-import bgfetch
+from bgfetch.testing import WorkerRecorder
 
-from .support import FEATURE, Reporter, page
+from .support import FEATURE, page
 
 
-class Clicks:
-    def __init__(self, worker: bgfetch.ServiceWorker) -> None:
-        self.events: list[object] = []
-        self.changed = trio.Event()
-        worker.add_event_listener("backgroundfetchclick", self._on)
-
-    def _on(self, event) -> None:
-        self.events.append(event)
-        self.changed.set()
-        self.changed = trio.Event()
-
-    async def next(self):
-        count = len(self.events)
-        with trio.fail_after(10):
-            while len(self.events) == count:
-                await self.changed.wait()
-        return self.events[-1]
+async def next_click(reporter: WorkerRecorder):
+    """The next backgroundfetchclick event the worker receives."""
+    return (await reporter.next("backgroundfetchclick", within=10)).event
 
 
 @pytest.mark.step("#privacy-and-bandwidth-use")
 async def test_the_ui_shows_the_origin_title_and_progress(draft_user_agent, origin_server):
     origin_server.add("/feature-name.txt", FEATURE)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     await registration.background_fetch.fetch(
         "shown", "/feature-name.txt", title="Podcast", download_total=16
@@ -53,7 +38,7 @@ async def test_user_abort_terminates_the_fetches_with_the_abort_flag(
     draft_user_agent, origin_server
 ):
     origin_server.add("/slow.txt", FEATURE, delay=100)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     await registration.background_fetch.fetch("user-abort", "/slow.txt")
     draft_user_agent.ui.find("user-abort").cancel()
@@ -66,13 +51,12 @@ async def test_user_abort_terminates_the_fetches_with_the_abort_flag(
 @pytest.mark.step("#background-fetch-click-event")
 async def test_click_reports_pending_then_succeeded(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=10)
-    reporter = Reporter()
-    clicks = Clicks(reporter.worker)
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     await registration.background_fetch.fetch("click", "/slow.txt")
     display = draft_user_agent.ui.find("click")
     display.click()
-    pending = await clicks.next()
+    pending = await next_click(reporter)
     assert (pending.type, pending.id, pending.state, pending.is_trusted) == (
         "backgroundfetchclick",
         "click",
@@ -81,15 +65,14 @@ async def test_click_reports_pending_then_succeeded(draft_user_agent, origin_ser
     )
     await reporter.settled("click")
     display.click()
-    assert (await clicks.next()).state == "succeeded"
+    assert (await next_click(reporter)).state == "succeeded"
 
 
 @pytest.mark.step("#privacy-and-bandwidth-use")
 @pytest.mark.step("#background-fetch-click-event")
 async def test_click_reports_failed_after_fail_or_abort(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=10)
-    reporter = Reporter()
-    clicks = Clicks(reporter.worker)
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     await registration.background_fetch.fetch("failing", "https://nowhere.test/x")
     bg = await registration.background_fetch.fetch("aborting", "/slow.txt")
@@ -98,4 +81,4 @@ async def test_click_reports_failed_after_fail_or_abort(draft_user_agent, origin
     await reporter.settled("aborting")
     for id in ("failing", "aborting"):
         draft_user_agent.ui.find(id).click()
-        assert (await clicks.next()).state == "failed"
+        assert (await next_click(reporter)).state == "failed"

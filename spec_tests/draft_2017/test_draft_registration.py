@@ -8,15 +8,16 @@ import trio
 
 import bgfetch
 from bgfetch.editions.draft_2017 import BackgroundFetchActiveFetches
+from bgfetch.testing import WorkerRecorder
 
-from .support import FEATURE, ORIGIN, Reporter, page
+from .support import FEATURE, ORIGIN, page
 
 
 @pytest.mark.step("#background-fetch-registration")
 async def test_attributes_are_copied_from_the_background_fetch(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=10)
     origin_server.add_echo("/upload")
-    registration = await page(draft_user_agent, Reporter().worker)
+    registration = await page(draft_user_agent, WorkerRecorder().worker)
     upload = bgfetch.Request(
         f"{ORIGIN}/upload", method="POST", body="abc", headers={"Content-Type": "text/plain"}
     )
@@ -33,7 +34,7 @@ async def test_attributes_are_copied_from_the_background_fetch(draft_user_agent,
 async def test_uploaded_is_filled_from_3abbda2(draft_user_agent, origin_server):
     # The draft: "The uploaded attribute's getter must return TODO."
     origin_server.add_echo("/upload")
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     upload = bgfetch.Request(
         f"{ORIGIN}/upload",
@@ -55,7 +56,7 @@ async def test_uploaded_is_filled_from_3abbda2(draft_user_agent, origin_server):
 @pytest.mark.step("#report-progress-for-background-fetch-algorithm", "5.2.1", "5.2.2")
 async def test_progress_event_and_onprogress_report_downloaded(draft_user_agent, origin_server):
     origin_server.add("/big.bin", b"x" * 1000, throttle=500)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     bg = await registration.background_fetch.fetch("progress", "/big.bin")
     listened: list[int] = []
@@ -71,7 +72,7 @@ async def test_progress_event_and_onprogress_report_downloaded(draft_user_agent,
 @pytest.mark.step("#background-fetch-registration-abort", "3.3")
 async def test_abort_step_3_3_resolves_false_once_not_active(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=10)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     bg = await registration.background_fetch.fetch("twice", "/slow.txt")
     assert await bg.abort() is True
@@ -83,12 +84,12 @@ async def test_abort_step_3_3_resolves_false_once_not_active(draft_user_agent, o
 @pytest.mark.step("#background-fetch-registration-abort", "3.3")
 async def test_abort_step_3_3_false_after_the_fetch_settled(draft_user_agent, origin_server):
     origin_server.add("/feature-name.txt", FEATURE)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     bg = await registration.background_fetch.fetch("late", "/feature-name.txt")
     assert (await reporter.settled("late")).type == "backgroundfetched"
     assert await bg.abort() is False
-    assert len(reporter.events) == 1  # no abort event follows
+    assert len(reporter.seen) == 1  # no abort event follows
 
 
 @pytest.mark.step("#background-fetch-registration-abort", "3.3")
@@ -99,7 +100,7 @@ async def test_abort_step_3_3_false_for_a_new_fetch_with_the_same_id(
     # "contains" compares the background fetch, not only the id.
     origin_server.add("/feature-name.txt", FEATURE)
     origin_server.add("/slow.txt", FEATURE, delay=10)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     manager = registration.background_fetch
     old = await manager.fetch("reused", "/feature-name.txt")
@@ -113,7 +114,7 @@ async def test_abort_step_3_3_false_for_a_new_fetch_with_the_same_id(
 @pytest.mark.step("#background-fetch-registration-abort", "3.4")
 async def test_abort_step_3_4_removes_it_from_the_active_fetches(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=10)
-    registration = await page(draft_user_agent, Reporter().worker)
+    registration = await page(draft_user_agent, WorkerRecorder().worker)
     bg = await registration.background_fetch.fetch("gone", "/slow.txt")
     await bg.abort()
     assert await registration.background_fetch.get_ids() == []
@@ -126,7 +127,7 @@ async def test_abort_step_3_6_terminates_related_fetches_with_the_aborted_flag(
     # The draft: "TODO: Terminate related fetches with the aborted flag set".
     origin_server.add("/feature-name.txt", FEATURE)
     origin_server.add("/big.bin", b"x" * 10_000, throttle=1000)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     bg = await registration.background_fetch.fetch("abort", ["/feature-name.txt", "/big.bin"])
     await trio.sleep(2)
@@ -146,7 +147,7 @@ async def test_abort_step_3_6_terminates_related_fetches_with_the_aborted_flag(
 @pytest.mark.step("#background-fetch-registration")
 async def test_active_fetches_is_one_object_over_the_records(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=10)
-    registration = await page(draft_user_agent, Reporter().worker)
+    registration = await page(draft_user_agent, WorkerRecorder().worker)
     bg = await registration.background_fetch.fetch("af", ["/slow.txt", "/other.txt"])
     assert isinstance(bg.active_fetches, BackgroundFetchActiveFetches)
     assert bg.active_fetches is bg.active_fetches
@@ -160,7 +161,7 @@ async def test_active_fetches_match_finds_by_url_or_gives_undefined(
 ):
     origin_server.add("/slow.txt", FEATURE, delay=10)
     origin_server.add("/feature-name.txt", FEATURE)
-    registration = await page(draft_user_agent, Reporter().worker)
+    registration = await page(draft_user_agent, WorkerRecorder().worker)
     bg = await registration.background_fetch.fetch("m", ["/slow.txt", "/feature-name.txt"])
     found = await bg.active_fetches.match("/feature-name.txt")
     assert found is not None and found.request.url == f"{ORIGIN}/feature-name.txt"
@@ -174,7 +175,7 @@ async def test_active_fetch_response_ready_resolves_while_the_fetch_is_active(
 ):
     origin_server.add("/slow.txt", FEATURE, delay=100)
     origin_server.add("/feature-name.txt", FEATURE, headers=[("X-Kept", "yes")])
-    registration = await page(draft_user_agent, Reporter().worker)
+    registration = await page(draft_user_agent, WorkerRecorder().worker)
     manager = registration.background_fetch
     bg = await manager.fetch("ready", ["/slow.txt", "/feature-name.txt"])
     found = await bg.active_fetches.match("/feature-name.txt")
@@ -190,7 +191,7 @@ async def test_active_fetch_response_ready_rejects_abort_error_when_aborted(
     draft_user_agent, origin_server
 ):
     origin_server.add("/slow.txt", FEATURE, delay=100)
-    registration = await page(draft_user_agent, Reporter().worker)
+    registration = await page(draft_user_agent, WorkerRecorder().worker)
     bg = await registration.background_fetch.fetch("ab", "/slow.txt")
     [active] = await bg.active_fetches.values()
     await bg.abort()
@@ -202,7 +203,7 @@ async def test_active_fetch_response_ready_rejects_abort_error_when_aborted(
 async def test_active_fetch_response_ready_rejects_type_error_when_failed(
     draft_user_agent, origin_server
 ):
-    registration = await page(draft_user_agent, Reporter().worker)
+    registration = await page(draft_user_agent, WorkerRecorder().worker)
     bg = await registration.background_fetch.fetch("fail", "https://elsewhere.test/x")
     [active] = await bg.active_fetches.values()
     with pytest.raises(TypeError):

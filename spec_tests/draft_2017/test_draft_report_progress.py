@@ -11,8 +11,9 @@ from bgfetch.editions.draft_2017.instances import (
     ANCHOR,
     report_progress_for_background_fetch,
 )
+from bgfetch.testing import WorkerRecorder
 
-from .support import FEATURE, ORIGIN, Reporter, page, record_steps
+from .support import FEATURE, ORIGIN, page, record_steps
 
 BODY = b"x" * 1000
 
@@ -23,7 +24,7 @@ async def test_steps_1_2_downloaded_sums_every_records_response_body(
 ):
     origin_server.add("/a.bin", b"a" * 300)
     origin_server.add("/b.bin", b"b" * 500)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     bg = await registration.background_fetch.fetch("sum", ["/a.bin", "/b.bin"])
     await reporter.settled("sum")
@@ -36,7 +37,7 @@ async def test_steps_1_2_downloaded_sums_every_records_response_body(
 async def test_step_3_unchanged_totals_report_nothing(draft_user_agent, origin_server):
     origin_server.add("/slow.txt", FEATURE, delay=100)
     steps = record_steps(draft_user_agent)
-    registration = await page(draft_user_agent, Reporter().worker)
+    registration = await page(draft_user_agent, WorkerRecorder().worker)
     bg = await registration.background_fetch.fetch("same", "/slow.txt")
     heard: list[str] = []
     bg.add_event_listener("progress", lambda event: heard.append(event.type))
@@ -49,7 +50,7 @@ async def test_step_3_unchanged_totals_report_nothing(draft_user_agent, origin_s
 async def test_step_4_sets_the_last_reported_download(draft_user_agent, origin_server):
     origin_server.add("/big.bin", BODY, throttle=100)
     steps = record_steps(draft_user_agent)
-    registration = await page(draft_user_agent, Reporter().worker)
+    registration = await page(draft_user_agent, WorkerRecorder().worker)
     bg = await registration.background_fetch.fetch("last", "/big.bin")
     await trio.sleep(3.05)
     reported = [s.details["downloaded"] for s in steps if s.algorithm == ANCHOR]
@@ -64,7 +65,7 @@ async def test_step_5_every_environment_of_the_origin_hears_progress(
     origin_server.add("/big.bin", BODY, throttle=500)
     other = bgfetch.testing.OriginServer()
     virtual_network.serve("https://other.test", other)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     second = await draft_user_agent.open_window(f"{ORIGIN}/second")
     elsewhere = await draft_user_agent.open_window("https://other.test/")
@@ -87,7 +88,7 @@ async def test_step_5_1_an_environment_without_an_instance_gets_none(
     draft_user_agent, origin_server
 ):
     origin_server.add("/big.bin", BODY, throttle=500)
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     await registration.background_fetch.fetch("no-instance", "/big.bin")
     scope = registration.registration.active_worker.global_scope
@@ -100,7 +101,7 @@ async def test_step_5_1_an_environment_without_an_instance_gets_none(
 async def test_step_5_2_uploaded_is_reported_too(draft_user_agent, origin_server):
     # (filled: 3abbda2)
     origin_server.add_echo("/upload")
-    reporter = Reporter()
+    reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
     upload = bgfetch.Request(
         f"{ORIGIN}/upload", method="POST", body=b"u" * 100, headers={"Content-Type": "a/b"}

@@ -13,10 +13,9 @@ import pytest
 import trio
 import trustme
 
-from bgfetch.fetch.response import Response
 from bgfetch.net.real import RealNetwork
 from bgfetch.sw.registration import ServiceWorker
-from bgfetch.testing import OriginServer
+from bgfetch.testing import OriginServer, SeenResponse, WorkerRecorder, open_window_with_worker
 from bgfetch.useragent import UserAgent
 
 
@@ -35,9 +34,6 @@ HAS_IPV6 = _has_ipv6_loopback()
 needs_ipv6 = pytest.mark.skipif(
     not HAS_IPV6, reason="this machine has no IPv6 loopback address (::1) to bind"
 )
-
-SETTLE_EVENTS = ("backgroundfetchsuccess", "backgroundfetchfail", "backgroundfetchabort")
-
 
 async def serve_loopback(
     nursery: trio.Nursery, server: OriginServer, ssl_context: ssl.SSLContext | None
@@ -109,29 +105,6 @@ class Net:
 
 
 @attrs.define
-class RecordOutcome:
-    """One record as the worker saw it: the response (or why responseReady rejected)."""
-
-    url: str
-    method: str
-    response: Response | None = None
-    error: BaseException | None = None
-    body: bytes | None = None
-    body_error: BaseException | None = None
-
-    @property
-    def status(self) -> int | None:
-        return self.response.status if self.response is not None else None
-
-    @property
-    def type(self) -> str | None:
-        return self.response.type if self.response is not None else None
-
-    def header(self, name: str) -> str | None:
-        return self.response.headers.get(name) if self.response is not None else None
-
-
-@attrs.define
 class Outcome:
     """What the service worker saw in the event that settled the background fetch."""
 
@@ -140,66 +113,24 @@ class Outcome:
     failure_reason: str
     downloaded: int
     uploaded: int
-    records: list[RecordOutcome]
+    records: list[SeenResponse]
     errors: dict[str, str] = attrs.field(factory=dict)
     """Why each network error happened, by the URL whose fetch ended in it."""
 
-    def record(self, url_end: str) -> RecordOutcome:
+    def record(self, url_end: str) -> SeenResponse:
         matches = [r for r in self.records if r.url.endswith(url_end)]
         assert len(matches) == 1, f"{len(matches)} records end with {url_end!r}: {self.records}"
         return matches[0]
 
 
-async def _record_outcome(record: Any) -> RecordOutcome:
-    outcome = RecordOutcome(record.request.url, record.request.method)
-    try:
-        outcome.response = await record.response_ready
-    except Exception as error:
-        outcome.error = error
-        return outcome
-    try:
-        outcome.body = await outcome.response.bytes()
-    except Exception as error:
-        outcome.body_error = error
-    return outcome
+_RECORDERS: weakref.WeakKeyDictionary[UserAgent, WorkerRecorder] = weakref.WeakKeyDictionary()
 
 
-@attrs.define
-class _Worker:
-    """One service worker per user agent; settled events go to the run waiting for that id."""
-
-    worker: ServiceWorker
-    waiting: dict[str, tuple[trio.Event, list[Outcome], dict[str, str]]] = attrs.field(factory=dict)
-
-
-_WORKERS: weakref.WeakKeyDictionary[UserAgent, _Worker] = weakref.WeakKeyDictionary()
-
-
-def _worker_for(ua: UserAgent) -> _Worker:
-    if ua not in _WORKERS:
-        state = _Worker(ServiceWorker())
-
-        async def on_settled(event: Any) -> None:
-            registration = event.registration
-            settled, outcomes, errors = state.waiting[registration.id]
-            records = [await _record_outcome(r) for r in await registration.match_all()]
-            outcomes.append(
-                Outcome(
-                    event.type,
-                    registration.result,
-                    registration.failure_reason,
-                    registration.downloaded,
-                    registration.uploaded,
-                    records,
-                    errors,
-                )
-            )
-            settled.set()
-
-        for event_type in SETTLE_EVENTS:
-            state.worker.add_event_listener(event_type, on_settled)
-        _WORKERS[ua] = state
-    return _WORKERS[ua]
+def _recorder_for(ua: UserAgent) -> WorkerRecorder:
+    """One recording service worker per user agent, shared by its runs."""
+    if ua not in _RECORDERS:
+        _RECORDERS[ua] = WorkerRecorder.for_edition(ua)
+    return _RECORDERS[ua]
 
 
 async def run_background_fetch(
@@ -218,11 +149,9 @@ async def run_background_fetch(
     *while_running*, given the BackgroundFetchRegistration, runs once fetch() resolved.
     Several runs on one user agent share its worker: give each its own *id*.
     """
-    state = _worker_for(ua)
-    settled = trio.Event()
-    outcomes: list[Outcome] = []
+    recorder = _recorder_for(ua)
+    recorder.by_id.pop(id, None)  # a run of its own, even where an earlier one had this id
     errors: dict[str, str] = {}
-    state.waiting[id] = (settled, outcomes, errors)
 
     def on_step(step: Any) -> None:
         if step.id == id and step.what == "response" and step.details.get("error"):
@@ -233,23 +162,35 @@ async def run_background_fetch(
         window = await ua.open_window(page, csp=csp)
         container = window.navigator.service_worker
         if container.matching_registration() is None:
-            await container.register(state.worker, scope="/")
+            await container.register(recorder.worker, scope="/")
         sw_registration = await container.ready
         registration = await sw_registration.background_fetch.fetch(id, requests, **options)
         with trio.fail_after(timeout):
             if while_running is not None:
                 await while_running(registration)
-            await settled.wait()
+            seen = await recorder.settled(id, within=timeout)
     finally:
         unsubscribe()
-    return outcomes[0]
+    # The recorder is kept for the user agent (a weak key): holding the event, whose
+    # registration leads back to the user agent, would keep both alive for good.
+    del recorder.by_id[id]
+    recorder.seen.remove(seen)
+    assert seen.result is not None and seen.failure_reason is not None
+    assert seen.downloaded is not None and seen.uploaded is not None
+    return Outcome(
+        seen.type,
+        seen.result,
+        seen.failure_reason,
+        seen.downloaded,
+        seen.uploaded,
+        seen.responses,
+        errors,
+    )
 
 
 async def fetch_rejection(ua: UserAgent, page: str, requests: Any, **options: Any) -> Exception:
     """Start a background fetch that must reject; return the exception."""
-    window = await ua.open_window(page)
-    await window.navigator.service_worker.register(ServiceWorker(), scope="/")
-    sw_registration = await window.navigator.service_worker.ready
+    _, sw_registration = await open_window_with_worker(ua, ServiceWorker(), page)
     try:
         await sw_registration.background_fetch.fetch("rejected", requests, **options)
     except Exception as error:
