@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 import bgfetch
-from bgfetch.editions import edition_name
+from bgfetch.command.output import EXIT_BROKEN_PIPE, PipeConsole
+from bgfetch.editions import EditionName, edition_name
 from bgfetch.testing import OriginServer, open_window_with_worker
 
 ORIGIN = "https://podcast.example"
@@ -84,9 +85,23 @@ def _worker(console: Console, done: trio.Event) -> bgfetch.ServiceWorker:
 
 
 async def run_demo(edition: str = "current", console: Console | None = None) -> int:
-    """Run the demo under *edition*; return the process exit status (0: success)."""
-    console = console or Console()
+    """Run the demo under *edition*; return the process exit status (0: success; 141
+    when stdout's reader went away, ``| head``: the demo then ends, quietly)."""
     name = edition_name(edition)  # a clear error for an unknown edition, before anything runs
+    if console is None:
+        console = PipeConsole()
+    status = EXIT_BROKEN_PIPE
+    with trio.CancelScope() as scope:
+        if isinstance(console, PipeConsole):
+            console.on_broken.append(scope.cancel)
+        status = await _run_demo(name, console)
+    if isinstance(console, PipeConsole) and console.broken_pipe:
+        return EXIT_BROKEN_PIPE
+    return status
+
+
+async def _run_demo(edition: EditionName, console: Console) -> int:
+    name = edition
     network = bgfetch.VirtualNetwork()
     server = OriginServer()
     files = _files()

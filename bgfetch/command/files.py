@@ -1,0 +1,108 @@
+"""File names for saved bodies: from the URL, sanitised, unique, never outside ``--out``.
+
+The name is the URL's last path segment, percent-decoded, with every ``/``, ``\\``,
+NUL and other control character replaced by ``_`` and leading dots and spaces removed
+(no hidden files, no ``..``); "index" when nothing is left.  A name already taken gets
+a number: ``ep.mp3``, ``ep (1).mp3``, ``ep (2).mp3``.  Files are created exclusively
+(never over an existing file or through a symlink) and written as the body streams in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import AsyncIterable
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import unquote, urlsplit
+
+import attrs
+import trio
+
+FALLBACK_NAME = "index"
+MAX_NAME_BYTES = 200  # well under every common file system's 255
+
+
+def file_name_for(url: str) -> str:
+    """The file name for a body fetched from *url*."""
+    segment = urlsplit(url).path.rsplit("/", 1)[-1]
+    return sanitise(unquote(segment, errors="replace"))
+
+
+def sanitise(name: str) -> str:
+    """*name* as a plain file name: no separators, control characters or leading dots."""
+    cleaned = "".join("_" if c in "/\\" or ord(c) < 32 or ord(c) == 127 else c for c in name)
+    cleaned = cleaned.strip().lstrip(". ").strip()
+    cleaned = _shorten(cleaned)
+    return cleaned or FALLBACK_NAME
+
+
+def _shorten(name: str) -> str:
+    if len(name.encode()) <= MAX_NAME_BYTES:
+        return name
+    stem, suffix = _split(name)
+    if len(suffix.encode()) > 16:
+        stem, suffix = name, ""
+    while stem and len((stem + suffix).encode()) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    return (stem.rstrip() + suffix) if stem else ""
+
+
+def _split(name: str) -> tuple[str, str]:
+    """ "ep.mp3" -> ("ep", ".mp3"); "archive.tar.gz" -> ("archive.tar", ".gz")."""
+    dot = name.rfind(".")
+    return (name[:dot], name[dot:]) if dot > 0 else (name, "")
+
+
+def numbered(name: str, number: int) -> str:
+    """The *number*-th alternative to *name*: ``ep (1).mp3``."""
+    if number == 0:
+        return name
+    stem, suffix = _split(name)
+    return f"{stem} ({number}){suffix}"
+
+
+def create_unique(directory: Path, name: str) -> tuple[Path, BinaryIO]:
+    """Create a new file in *directory* named *name*, or the first free numbered
+    alternative; return its path and the file, open for writing."""
+    directory = directory.resolve()
+    name = sanitise(name)
+    number = 0
+    while True:
+        path = directory / numbered(name, number)
+        if path.parent != directory:  # cannot happen after sanitise(); never write elsewhere
+            raise ValueError(f"refusing to write {path}: it is not in {directory}")
+        try:
+            fd = os.open(
+                path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666
+            )
+        except FileExistsError:
+            number += 1
+            continue
+        return path, os.fdopen(fd, "wb")
+
+
+@attrs.frozen
+class SavedFile:
+    path: Path
+    size: int
+    sha256: str
+
+
+async def save_stream(chunks: AsyncIterable[bytes], directory: Path, url: str) -> SavedFile:
+    """Write *chunks* (a Response: ``async for chunk in response``) to a new file in
+    *directory* named after *url*, one chunk at a time; remove the file if reading or
+    writing fails, or is cancelled."""
+    path, raw = create_unique(directory, file_name_for(url))
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        async with trio.wrap_file(raw) as file:
+            async for chunk in chunks:
+                digest.update(chunk)
+                size += len(chunk)
+                await file.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return SavedFile(path, size, digest.hexdigest())

@@ -1,0 +1,171 @@
+"""The service worker ``bgfetch fetch`` registers, and the watch on its completion event.
+
+The built-in worker saves each record's body to a directory when the background fetch
+settles: on ``backgroundfetchsuccess`` and ``backgroundfetchfail`` (current edition)
+each record of ``event.registration.match_all()``, through ``await
+record.response_ready``; on ``backgroundfetched`` and ``backgroundfetchfail``
+(2017-10-12) each settled fetch of ``event.fetches.values()``, whose ``response`` may
+be None.  Bodies stream to their files (:mod:`bgfetch.command.files`); only ok
+responses (2xx) are saved.  ``--worker MODULE:OBJECT`` registers the user's own
+:class:`bgfetch.ServiceWorker` instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import attrs
+import trio
+
+from bgfetch.sw.registration import ServiceWorker
+
+from .files import save_stream
+from .output import UsageError
+
+CLICK = "backgroundfetchclick"
+
+
+def is_draft(edition: ModuleType) -> bool:
+    """Whether *edition* is the 2017-10-12 draft (settled fetches, ``backgroundfetched``)."""
+    return bool(edition.NAME == "2017-10-12")
+
+
+def completion_events(edition: ModuleType) -> tuple[str, ...]:
+    """The events that end a background fetch in *edition*: all but the click."""
+    return tuple(name for name in edition.EVENTS if name != CLICK)
+
+
+@attrs.define
+class SavedRecord:
+    """What the built-in worker did with one record's response."""
+
+    url: str
+    status: int | None = None  # None: no response (a network error, or none in 2017)
+    path: Path | None = None  # None: not saved (no response, not ok, or reading failed)
+    size: int | None = None
+    sha256: str | None = None
+    error: str | None = None  # why it was not saved
+
+
+class SavingWorker:
+    """The built-in worker: ``worker`` saves every ok response to *out*; ``saved[id]``
+    lists what it did with each record, in the records' order."""
+
+    def __init__(self, edition: ModuleType, out: Path) -> None:
+        self.out = out
+        self.worker = ServiceWorker("bgfetch-fetch")
+        self.saved: dict[str, list[SavedRecord]] = {}
+        if is_draft(edition):
+            for name in ("backgroundfetched", "backgroundfetchfail"):
+                self.worker.add_event_listener(name, self._on_settled_fetches)
+        else:
+            for name in ("backgroundfetchsuccess", "backgroundfetchfail"):
+                self.worker.add_event_listener(name, self._on_records)
+
+    async def _on_records(self, event: Any) -> None:
+        """Current edition: the records, read from storage."""
+        registration = event.registration
+        saved: list[SavedRecord] = []
+        for record in await registration.match_all():
+            url = str(record.request.url)
+            try:
+                response = await record.response_ready
+            except Exception as error:  # the record's fetch failed: no response
+                saved.append(SavedRecord(url, error=f"{type(error).__name__}: {error}"))
+                continue
+            saved.append(await self._save(url, response))
+        self.saved[registration.id] = saved
+
+    async def _on_settled_fetches(self, event: Any) -> None:
+        """2017-10-12: the settled fetches; a fetch without a response has None."""
+        saved: list[SavedRecord] = []
+        for settled in await event.fetches.values():
+            url = str(settled.request.url)
+            if settled.response is None:
+                saved.append(SavedRecord(url, error="no response"))
+                continue
+            saved.append(await self._save(url, settled.response))
+        self.saved[event.id] = saved
+
+    async def _save(self, url: str, response: Any) -> SavedRecord:
+        status = int(response.status)
+        if not response.ok:
+            return SavedRecord(url, status, error=f"not saved: status {status}")
+        try:
+            file = await save_stream(response, self.out, url)
+        except Exception as error:  # the body errored, or the disk refused
+            return SavedRecord(url, status, error=f"{type(error).__name__}: {error}")
+        return SavedRecord(url, status, file.path, file.size, file.sha256)
+
+
+def load_worker(spec: str) -> ServiceWorker:
+    """The :class:`bgfetch.ServiceWorker` ``--worker MODULE:OBJECT`` names (OBJECT may be
+    dotted: ``pkg.mod:workers.main``); the current directory is importable.  UsageError
+    naming *spec* if it cannot be imported or is not a ServiceWorker."""
+    module_name, colon, attribute = spec.partition(":")
+    if not colon or not module_name or not attribute:
+        raise UsageError(f"--worker {spec}: expected MODULE:OBJECT, e.g. my_worker:worker")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        target: Any = importlib.import_module(module_name)
+    except Exception as error:
+        raise UsageError(
+            f"--worker {spec}: cannot import {module_name}: {type(error).__name__}: {error}"
+        ) from None
+    for part in attribute.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise UsageError(f"--worker {spec}: {module_name} has no {attribute}") from None
+    if not isinstance(target, ServiceWorker):
+        raise UsageError(
+            f"--worker {spec}: {attribute} is a {type(target).__name__}, "
+            "not a bgfetch.ServiceWorker"
+        )
+    return target
+
+
+def event_id(event: Any) -> str:
+    """The background fetch id of a completion event, in either edition."""
+    registration = getattr(event, "registration", None)
+    return str(registration.id if registration is not None else event.id)
+
+
+class CompletionWatch:
+    """Hears the completion event of background fetch *id* on *worker* (any worker: a
+    listener of its own, added last), and waits until that event is no longer active:
+    every handler returned and every ``wait_until`` promise settled."""
+
+    def __init__(
+        self,
+        worker: ServiceWorker,
+        edition: ModuleType,
+        id: str,
+        on_arrival: Callable[[Any], None] | None = None,
+    ) -> None:
+        self.id = id
+        self.event: Any = None
+        self.on_arrival = on_arrival
+        self._arrived = trio.Event()
+        for name in completion_events(edition):
+            worker.add_event_listener(name, self._listener)
+
+    def _listener(self, event: Any) -> None:
+        if self.event is None and event_id(event) == self.id:
+            self.event = event
+            if self.on_arrival is not None:
+                self.on_arrival(event)
+            self._arrived.set()
+
+    async def handled(self) -> Any:
+        """The completion event, once it was dispatched and is no longer active."""
+        await self._arrived.wait()
+        await self.event.wait_inactive()
+        return self.event

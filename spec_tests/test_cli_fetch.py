@@ -1,0 +1,445 @@
+"""``bgfetch fetch`` (and list / show / abort) against an OriginServer on 127.0.0.1.
+
+Most tests call the command's async entry point (``run_fetch``) in-process, with the
+server on loopback in the same trio run; a few run ``python -m bgfetch`` for what only
+a process shows: exit codes, JSON on stdout, signals and a broken pipe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+
+import bgfetch
+from bgfetch import cli
+from bgfetch.command import fetch as fetch_command
+from bgfetch.command import stored
+from bgfetch.command.fetch import FetchOptions, run_fetch
+from bgfetch.command.files import file_name_for, sanitise
+from bgfetch.testing import OriginServer, open_window_with_worker
+
+BODY = bytes(range(256)) * 1000  # 256,000 bytes
+TEXT = b"hello, background fetch\n"
+
+
+async def serve(nursery: trio.Nursery, server: OriginServer) -> str:
+    """Serve *server* on 127.0.0.1 (plain http); its origin."""
+    listeners = await nursery.start(server.serve_tcp, 0)
+    return f"http://127.0.0.1:{listeners[0].socket.getsockname()[1]}"
+
+
+async def run(server: OriginServer, paths: list[str], out: Path, **options: Any) -> Any:
+    """Run ``bgfetch fetch`` in-process on *paths* of *server*; status, stdout, stderr and
+    (with ``json=True``, the default) the parsed JSON object."""
+    options.setdefault("json", True)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    async with trio.open_nursery() as nursery:
+        origin = await serve(nursery, server)
+        urls = [origin + path for path in paths]
+        opts = FetchOptions(urls=urls, id=options.pop("id", "job"), out=out, **options)
+        with trio.fail_after(10):
+            status = await run_fetch(opts, stdout=stdout, stderr=stderr)
+        nursery.cancel_scope.cancel()
+    result = json.loads(stdout.getvalue()) if opts.json and stdout.getvalue() else None
+    return status, stdout.getvalue(), stderr.getvalue(), result
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def files_under(directory: Path) -> set[str]:
+    return {str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file()}
+
+
+# -- in-process --------------------------------------------------------------------------
+
+
+async def test_success_writes_every_body_with_its_sha256(tmp_path: Path) -> None:
+    server = OriginServer()
+    server.add("/media/ep-5.mp3", BODY, content_type="audio/mpeg")
+    server.add("/media/notes.txt", TEXT)
+    out = tmp_path / "out"
+    status, _, stderr, result = await run(
+        server, ["/media/ep-5.mp3", "/media/notes.txt"], out, title="Episode 5"
+    )
+    assert status == 0, stderr
+    assert (out / "ep-5.mp3").read_bytes() == BODY
+    assert (out / "notes.txt").read_bytes() == TEXT
+    assert result["result"] == "success" and result["failure_reason"] == ""
+    assert result["event"] == "backgroundfetchsuccess"
+    assert result["edition"] == "current" and result["id"] == "job"
+    assert result["downloaded"] == len(BODY) + len(TEXT)
+    assert (result["uploaded"], result["upload_total"], result["download_total"]) == (0, 0, 0)
+    assert [
+        (r["status"], r["size"], r["sha256"], Path(r["path"]).name) for r in result["records"]
+    ] == [
+        (200, len(BODY), sha256(BODY), "ep-5.mp3"),
+        (200, len(TEXT), sha256(TEXT), "notes.txt"),
+    ]
+    assert result["records"][0]["url"].endswith("/media/ep-5.mp3")
+
+
+async def test_taken_names_get_numbers_and_no_file_is_replaced(tmp_path: Path) -> None:
+    server = OriginServer()
+    server.add("/a.tar.gz", TEXT)
+    server.add("/a.tar.gz?v=2", BODY)
+    (tmp_path / "a.tar.gz").write_bytes(b"mine")
+    status, _, stderr, result = await run(server, ["/a.tar.gz", "/a.tar.gz?v=2"], tmp_path)
+    assert status == 0, stderr
+    assert (tmp_path / "a.tar.gz").read_bytes() == b"mine"
+    assert [Path(r["path"]).name for r in result["records"]] == ["a.tar (1).gz", "a.tar (2).gz"]
+    assert (tmp_path / "a.tar (1).gz").read_bytes() == TEXT
+    assert (tmp_path / "a.tar (2).gz").read_bytes() == BODY
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/../../etc/passwd", "passwd"),  # the URL parser removes the dot segments
+        ("/files/%2e%2e", "index"),  # %2e%2e is a dot segment too
+        ("/..%2f..%2fetc%2fpasswd", "_.._etc_passwd"),  # decoded: "/" becomes "_"
+        ("/a%00b%5c..%5cc", "a_b_.._c"),  # NUL and backslashes
+        ("/.bashrc", "bashrc"),  # no hidden files
+        ("/...", "index"),
+        ("/", "index"),
+    ],
+)
+async def test_a_hostile_url_path_stays_in_out(tmp_path: Path, path: str, name: str) -> None:
+    server = OriginServer()
+    server.add(path.replace("/../..", ""), TEXT)  # where the request arrives
+    server.add("/", TEXT)
+    out = tmp_path / "deep" / "out"
+    status, _, stderr, result = await run(server, [path], out)
+    assert status == 0, stderr
+    saved = Path(result["records"][0]["path"])
+    assert saved.parent == out.resolve() and saved.name == name
+    assert files_under(tmp_path) == {f"deep/out/{name}"}
+    assert saved.read_bytes() == TEXT
+
+
+def test_file_names_from_urls() -> None:
+    assert file_name_for("https://x.test/a/b/ep%205.mp3?x=1#f") == "ep 5.mp3"
+    assert file_name_for("https://x.test/dir/") == "index"
+    assert sanitise("\x00\x01..\x7f") == "__.._"
+    assert sanitise(" . .. ") == "index"
+    long = sanitise("x" * 300 + ".mp3")
+    assert long.endswith(".mp3") and len(long.encode()) <= 200
+
+
+async def test_a_404_fails_with_bad_status(tmp_path: Path) -> None:
+    server = OriginServer()
+    server.add("/ok.txt", TEXT)
+    server.add("/gone.txt", b"not here", status=404)
+    status, _, stderr, result = await run(server, ["/ok.txt", "/gone.txt"], tmp_path)
+    assert status == 1
+    assert "failed: bad-status" in stderr
+    assert result["result"] == "failure" and result["failure_reason"] == "bad-status"
+    assert result["event"] == "backgroundfetchfail"
+    ok, gone = result["records"]
+    assert (ok["status"], ok["sha256"]) == (200, sha256(TEXT))
+    assert (gone["status"], gone["path"], gone["sha256"]) == (404, None, None)
+    assert files_under(tmp_path) == {"ok.txt"}  # the 404's body is not saved
+
+
+async def test_download_total_exceeded_fails(tmp_path: Path) -> None:
+    server = OriginServer()
+    server.add("/big.bin", BODY)
+    status, _, _, result = await run(server, ["/big.bin"], tmp_path, download_total=1000)
+    assert status == 1
+    assert result["failure_reason"] == "download-total-exceeded"
+    assert result["download_total"] == 1000
+
+
+async def test_the_2017_10_12_edition_saves_the_settled_fetches(tmp_path: Path) -> None:
+    server = OriginServer()
+    server.add("/ep.mp3", BODY)
+    server.add("/gone", b"x", status=404)
+    status, _, stderr, result = await run(
+        server, ["/ep.mp3", "/gone"], tmp_path, edition="2017-10-12"
+    )
+    # The draft settles with backgroundfetched whatever the statuses; it has no
+    # failure reasons.
+    assert status == 0, stderr
+    assert result["edition"] == "2017-10-12" and result["event"] == "backgroundfetched"
+    assert (result["result"], result["failure_reason"]) == ("success", None)
+    assert [(r["status"], r["sha256"]) for r in result["records"]] == [
+        (200, sha256(BODY)),
+        (404, None),
+    ]
+    assert files_under(tmp_path) == {"ep.mp3"}
+    assert (tmp_path / "ep.mp3").read_bytes() == BODY
+
+
+WORKER_MODULE = """
+import trio
+import bgfetch
+
+worker = bgfetch.ServiceWorker("user")
+seen = []
+not_a_worker = 42
+
+@worker.on("backgroundfetchsuccess")
+async def on_success(event):
+    record = await event.registration.match("/ep.mp3")
+    response = await record.response_ready
+    await trio.sleep(0.2)  # the command waits for this handler
+    seen.append((event.type, len(await response.bytes())))
+"""
+
+
+@pytest.fixture
+def worker_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A module of the user's own, importable from the current directory."""
+    name = f"user_worker_{uuid.uuid4().hex}"
+    (tmp_path / f"{name}.py").write_text(WORKER_MODULE)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield name
+    sys.modules.pop(name, None)
+
+
+async def test_worker_option_registers_the_users_service_worker(
+    tmp_path: Path, worker_module: str
+) -> None:
+    server = OriginServer()
+    server.add("/ep.mp3", BODY)
+    out = tmp_path / "out"
+    status, _, stderr, result = await run(
+        server, ["/ep.mp3"], out, worker=f"{worker_module}:worker"
+    )
+    assert status == 0, stderr
+    assert sys.modules[worker_module].seen == [("backgroundfetchsuccess", len(BODY))]
+    assert result["records"] == [
+        {
+            "url": result["records"][0]["url"],
+            "status": 200,
+            "size": len(BODY),
+            "sha256": None,
+            "path": None,
+        }
+    ]
+    assert files_under(out) == set()  # the user's worker saves nothing
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("no_colon", "expected MODULE:OBJECT"),
+        ("no_such_module_xyz:worker", "cannot import no_such_module_xyz"),
+        ("{module}:missing", "has no missing"),
+        ("{module}:not_a_worker", "not_a_worker is a int, not a bgfetch.ServiceWorker"),
+    ],
+)
+async def test_a_bad_worker_is_bad_usage(
+    tmp_path: Path, worker_module: str, spec: str, message: str
+) -> None:
+    spec = spec.format(module=worker_module)
+    status, stdout, stderr, _ = await run(OriginServer(), ["/x"], tmp_path, worker=spec)
+    assert status == 2 and stdout == ""
+    assert stderr.count("\n") == 1 and f"--worker {spec}" in stderr and message in stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["fetch", "ftp://127.0.0.1/x", "--id", "x"], "'ftp://127.0.0.1/x'"),
+        (["fetch", "http://[::1", "--id", "x"], "'http://[::1'"),
+        (["fetch", "not a url", "--id", "x"], "'not a url'"),
+        (["fetch", "http://127.0.0.1/", "--id", ""], "--id"),
+        (["fetch", "http://127.0.0.1/", "--id", "x", "--download-total", "lots"], "'lots'"),
+        (["fetch", "http://127.0.0.1/", "--id", "x", "--download-total", "-1"], "-1"),
+        (["fetch", "http://127.0.0.1/", "--id", "x", "--edition", "1999"], "'1999'"),
+        (["fetch", "http://127.0.0.1/"], "--id"),
+        (["fetch", "--id", "x"], "URL"),
+    ],
+)
+def test_bad_input_exits_2_naming_it(
+    argv: list[str], named: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    try:
+        status = cli.main([*argv, "--no-store", "--out", str(tmp_path)])
+    except SystemExit as exit:  # argparse
+        status = int(exit.code or 0)
+    err = capsys.readouterr().err
+    assert status == 2
+    assert named in err.splitlines()[-1]
+    assert "Traceback" not in err
+
+
+async def test_plain_lines_when_stdout_is_not_a_terminal(tmp_path: Path) -> None:
+    server = OriginServer()
+    server.add("/big.bin", BODY * 4, throttle=4_000_000)
+    server.add("/small.txt", TEXT)
+    status, stdout, _, _ = await run(
+        server, ["/big.bin", "/small.txt"], tmp_path, json=False, id="ep"
+    )
+    assert status == 0
+    lines = stdout.splitlines()
+    assert "\x1b" not in stdout  # no terminal control codes
+    assert lines[0] == "ep: fetching 2 requests"
+    percents = [int(m[1]) for line in lines if (m := re.match(r"ep: (\d+)% \(", line))]
+    assert percents == sorted(set(percents)) and percents[-1] == 100
+    assert all(p % 10 == 0 for p in percents) and len(percents) >= 3
+    assert any(line.endswith("/small.txt: status 200, 24 bytes") for line in lines)
+    assert any(line.endswith("/big.bin: status 200, 1,024,000 bytes") for line in lines)
+    assert f"ep: success (backgroundfetchsuccess), {4 * len(BODY) + len(TEXT):,} bytes" in lines
+    assert f"  saved {(tmp_path / 'small.txt').resolve()} (24 bytes)" in lines
+
+
+async def test_quiet_prints_nothing_but_errors(tmp_path: Path) -> None:
+    server = OriginServer()
+    server.add("/a.txt", TEXT)
+    server.add("/b.txt", TEXT, status=404)
+    status, stdout, stderr, _ = await run(server, ["/a.txt"], tmp_path, json=False, quiet=True)
+    assert (status, stdout, stderr) == (0, "", "")
+    status, stdout, stderr, _ = await run(server, ["/b.txt"], tmp_path, json=False, quiet=True)
+    assert (status, stdout) == (1, "")
+    assert stderr == "bgfetch fetch: background fetch 'job' failed: bad-status\n"
+
+
+# -- list / show / abort -----------------------------------------------------------------
+
+
+async def test_list_and_abort_read_and_act_on_the_displays(
+    user_agent: bgfetch.UserAgent, origin_server: OriginServer
+) -> None:
+    origin_server.add("/slow.bin", BODY, throttle=1000)
+    _, registration = await open_window_with_worker(user_agent, bgfetch.ServiceWorker())
+    await registration.background_fetch.fetch("slow", "/slow.bin", title="Slow")
+    await trio.sleep(5)
+    display = user_agent.ui.find("slow")
+    [line] = stored.list_lines(user_agent.ui.displays)
+    assert line.startswith("slow\thttps://example.test\tSlow\t") and line.endswith("\trunning")
+    assert stored.describe(display)["downloaded"] > 0
+    assert await stored.abort_display(display) == "failure"
+    assert display.bg_fetch.failure_reason == "aborted"
+    assert stored.list_lines(user_agent.ui.displays)[0].endswith("\tfailure")
+
+
+def test_without_a_store_the_store_commands_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setattr(stored, "store_supported", lambda: False)
+    monkeypatch.setattr(fetch_command, "store_supported", lambda: False)
+    for argv in (["list"], ["show", "x"], ["abort", "x"]):
+        assert cli.main(argv) == 2
+        assert "this bgfetch has no store yet" in capsys.readouterr().err
+    store = str(tmp_path / "store")
+    assert cli.main(["fetch", "http://127.0.0.1/a", "--id", "x", "--store", store]) == 2
+    err = capsys.readouterr().err
+    assert f"--store {store}: this bgfetch has no store yet" in err
+    assert not (tmp_path / "store").exists()
+
+
+def test_the_store_keyword_is_detected() -> None:
+    assert stored.store_supported() == (
+        "store" in __import__("inspect").signature(bgfetch.open_user_agent).parameters
+    )
+
+
+# -- as a process ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def threaded_server() -> Iterator[tuple[OriginServer, str]]:
+    """An OriginServer on 127.0.0.1 in a thread of its own (its own trio run)."""
+    server = OriginServer()
+    ready = threading.Event()
+    state: dict[str, Any] = {}
+
+    async def main() -> None:
+        with trio.CancelScope() as scope:
+            state["scope"], state["token"] = scope, trio.lowlevel.current_trio_token()
+            async with trio.open_nursery() as nursery:
+                state["origin"] = await serve(nursery, server)
+                ready.set()
+
+    thread = threading.Thread(target=trio.run, args=(main,), daemon=True)
+    thread.start()
+    assert ready.wait(5)
+    yield server, state["origin"]
+    trio.from_thread.run_sync(state["scope"].cancel, trio_token=state["token"])
+    thread.join(5)
+
+
+def bgfetch_process(args: list[str], tmp_path: Path, **popen: Any) -> subprocess.Popen[str]:
+    env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"), COLUMNS="100")
+    return subprocess.Popen(
+        [sys.executable, "-m", "bgfetch", *args],
+        cwd=tmp_path,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **popen,
+    )
+
+
+def test_the_process_prints_json_and_exits_1_on_failure(
+    threaded_server: tuple[OriginServer, str], tmp_path: Path
+) -> None:
+    server, origin = threaded_server
+    server.add("/ok.bin", BODY)
+    server.add("/missing", b"no", status=404)
+    process = bgfetch_process(
+        ["fetch", f"{origin}/ok.bin", f"{origin}/missing", "--id", "p", "--json", "--no-store"],
+        tmp_path,
+    )
+    stdout, stderr = process.communicate(timeout=20)
+    assert process.returncode == 1, stderr
+    result = json.loads(stdout)
+    assert (result["result"], result["failure_reason"]) == ("failure", "bad-status")
+    assert result["records"][0]["sha256"] == sha256(BODY)
+    assert (tmp_path / "ok.bin").read_bytes() == BODY
+    assert "Traceback" not in stderr and "failed: bad-status" in stderr
+
+
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_it_within_a_second(
+    threaded_server: tuple[OriginServer, str], tmp_path: Path, signum: int, status: int
+) -> None:
+    server, origin = threaded_server
+    server.add("/slow.bin", BODY * 8, throttle=500_000)  # 4 seconds
+    process = bgfetch_process(["fetch", f"{origin}/slow.bin", "--id", "s", "--no-store"], tmp_path)
+    assert process.stdout is not None
+    while "%" not in (line := process.stdout.readline()):  # mid-download
+        assert line, process.communicate()[1]
+    started = time.monotonic()
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=5)
+    assert time.monotonic() - started < 1
+    assert process.returncode == status
+    assert "Traceback" not in stderr and stderr == ""
+    assert stdout.endswith(f"bgfetch fetch: stopped by {signal.Signals(signum).name}\n")
+    assert files_under(tmp_path) == set()  # nothing saved, nothing half-written
+
+
+@pytest.mark.parametrize("command", ["fetch", "demo"])
+def test_a_broken_pipe_ends_quietly(
+    threaded_server: tuple[OriginServer, str], tmp_path: Path, command: str
+) -> None:
+    server, origin = threaded_server
+    server.add("/slow.bin", BODY * 8, throttle=2_000_000)
+    args = ["fetch", f"{origin}/slow.bin", "--id", "b", "--no-store"]
+    process = bgfetch_process(args if command == "fetch" else ["demo"], tmp_path)
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline()
+    process.stdout.close()  # as `| head -1` does
+    assert process.wait(timeout=10) == 141
+    assert process.stderr.read() == ""
