@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 import trio
@@ -23,6 +24,7 @@ from bgfetch.observe import Observers
 from bgfetch.permissions import Permissions, PermissionState
 from bgfetch.store.base import DEFAULT_QUOTA, Store
 from bgfetch.store.memory import MemoryStore
+from bgfetch.store.sqlite import SQLiteStore, StoreError
 from bgfetch.sw.environment import Environment, Window
 from bgfetch.sw.events import Event
 from bgfetch.sw.registration import Registration
@@ -94,14 +96,21 @@ async def open_user_agent(
     *,
     network: Transport | None = None,
     edition: EditionName = "current",
-    quota: int | None = DEFAULT_QUOTA,
+    store: str | os.PathLike[str] | None = None,
+    quota: int | None | Literal["default"] = "default",
     permission: PermissionState = "granted",
 ) -> AsyncIterator[UserAgent]:
     """A user agent for the block's duration; leaving the block cancels and cleans up everything.
 
     *network*: a :class:`bgfetch.VirtualNetwork`, or None for the real network.
     *edition*: "current" (the WICG spec today) or "2017-10-12" (the draft).
-    *quota*: bytes of storage per origin (None: unlimited).
+    *store*: a directory where the user agent keeps its state and the bytes it
+    downloads, so that it survives a restart (or a crash): opening the same store
+    again restores every background fetch and continues it (:mod:`bgfetch.store.sqlite`).
+    None keeps everything in memory, for the block's duration.
+    *quota*: bytes of storage per origin; None: unlimited; "default": 64 GiB in
+    memory, and for a stored user agent half the free space of the store's disk.
+    It can be changed while running (``ua.store.quota = ...``).
     *permission*: the default "background-fetch" permission state for every origin
     ("granted", "denied" or "prompt").
     """
@@ -110,18 +119,34 @@ async def open_user_agent(
         from bgfetch.net.real import RealNetwork
 
         network = RealNetwork()
-    store = MemoryStore(quota)
     permissions = Permissions(permission)
-    async with trio.open_nursery() as nursery:
-        ua = UserAgent(
-            nursery,
-            network=network,
-            edition=edition_module,
-            store=store,
-            permissions=permissions,
-        )
-        try:
-            yield ua
-        finally:
-            with trio.CancelScope(shield=True):
-                await ua.aclose()
+    if store is None:
+        kept: Store = MemoryStore(DEFAULT_QUOTA if quota == "default" else quota)
+    else:
+        kept = SQLiteStore(store, edition=edition, quota=quota)
+    unrestorable: StoreError | None = None
+    try:
+        async with trio.open_nursery() as nursery:
+            ua = UserAgent(
+                nursery,
+                network=network,
+                edition=edition_module,
+                store=kept,
+                permissions=permissions,
+            )
+            try:
+                try:
+                    edition_module.restore(ua)
+                except StoreError as error:
+                    unrestorable = error
+                except Exception as error:  # state this bgfetch cannot make sense of
+                    unrestorable = StoreError(f"the store {store} cannot be restored: {error!r}")
+                else:
+                    yield ua
+            finally:
+                with trio.CancelScope(shield=True):
+                    await ua.aclose()
+    finally:
+        kept.close()  # once no task of the user agent can touch it
+    if unrestorable is not None:
+        raise unrestorable

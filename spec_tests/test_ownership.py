@@ -126,3 +126,28 @@ async def test_a_closed_window_ends_its_tasks(virtual_network):
         while ua.ui.find("slow").result == "":
             await trio.sleep(1)
         assert ua.ui.find("slow").result == "success"
+
+
+@pytest.mark.step("#get-a-backgroundfetchregistration-instance-algorithm", "2")
+@pytest.mark.parametrize("bgfetch_edition", ["current", "2017-10-12"])
+async def test_an_instance_the_page_dropped_comes_back_with_its_expandos(
+    virtual_network, bgfetch_edition
+):
+    """The instances map is weak, but no page can tell (SPEC-NOTES.md SN-current-21):
+    while its background fetch lives, a dropped instance is the one get() returns."""
+    server = OriginServer()
+    server.add("/a.bin", BODY, throttle=1_000)
+    virtual_network.serve(ORIGIN, server)
+    async with bgfetch.open_user_agent(network=virtual_network, edition=bgfetch_edition) as ua:
+        _, registration = await open_window_with_worker(ua, bgfetch.ServiceWorker())
+        bg = await registration.background_fetch.fetch("kept", "/a.bin")
+        bg.expando = "still here"
+        heard: list[int] = []
+        bg.add_event_listener("progress", lambda event: heard.append(event.type))
+        first = id(bg)
+        del bg
+        gc.collect()
+        await trio.sleep(2)
+        again = await registration.background_fetch.get("kept")
+        assert id(again) == first and again.expando == "still here"
+        assert heard  # the dropped instance's listener still hears progress

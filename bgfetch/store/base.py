@@ -9,7 +9,7 @@ same two protocols.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from bgfetch.url import Origin
 
@@ -23,6 +23,11 @@ class StorageFull(Exception):
 
 class StoredBytes(Protocol):
     """A byte sequence that only grows, readable while it grows."""
+
+    @property
+    def id(self) -> int:
+        """Its number in its store (a body file's name in a stored user agent)."""
+        ...
 
     def __len__(self) -> int: ...
 
@@ -43,9 +48,16 @@ class StoredBytes(Protocol):
         them may still read what is stored (nothing can be appended any more)."""
         ...
 
+    def sync(self) -> None:
+        """Make what is stored so far durable (a stored user agent fsyncs its file)."""
+        ...
+
 
 class Store(Protocol):
+    """Where a user agent keeps bytes and, if it is ``persistent``, its state."""
+
     quota: int | None
+    persistent: bool
 
     def usage(self, origin: Origin) -> int: ...
 
@@ -56,3 +68,19 @@ class Store(Protocol):
     def release(self, origin: Origin, size: int) -> None: ...
 
     def new_bytes(self, origin: Origin) -> StoredBytes: ...
+
+    def bytes_by_id(self, id: int) -> StoredBytes:
+        """The stored bytes number *id* (restoring a record)."""
+        ...
+
+    def save(self, kind: str, key: str, value: dict[str, Any]) -> None:
+        """Remember *value* for (*kind*, *key*), in one transaction."""
+        ...
+
+    def delete(self, kind: str, key: str) -> None: ...
+
+    def load(self, kind: str) -> dict[str, dict[str, Any]]:
+        """Every key -> value remembered for *kind*, oldest first."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,6 +1,14 @@
-"""The in-memory store: bytes in bytearrays (appends are amortised linear)."""
+"""The in-memory store: bytes in bytearrays (appends are amortised linear).
+
+It remembers nothing across a restart (``persistent`` is false: the editions save no
+state into it).  A byte sequence's memory goes when nothing can read it any more:
+its record and every Response over it are gone.
+"""
 
 from __future__ import annotations
+
+import itertools
+from typing import Any
 
 from bgfetch.store.base import DEFAULT_QUOTA, StorageFull
 from bgfetch.url import Origin
@@ -13,7 +21,9 @@ class MemoryStore:
         if quota is not None and quota < 0:
             raise ValueError(f"quota must be a non-negative number of bytes, not {quota!r}")
         self.quota = quota
+        self.persistent = False
         self._usage: dict[Origin, int] = {}
+        self._ids = itertools.count(1)
 
     def usage(self, origin: Origin) -> int:
         return self._usage.get(origin, 0)
@@ -31,11 +41,28 @@ class MemoryStore:
         self._usage[origin] = max(0, self.usage(origin) - size)
 
     def new_bytes(self, origin: Origin) -> MemoryBytes:
-        return MemoryBytes(self, origin)
+        return MemoryBytes(self, origin, next(self._ids))
+
+    def bytes_by_id(self, id: int) -> MemoryBytes:
+        raise KeyError(f"the in-memory store keeps no bytes across a restart (asked for {id})")
+
+    # Nothing is remembered across a restart.
+    def save(self, kind: str, key: str, value: dict[str, Any]) -> None:
+        pass
+
+    def delete(self, kind: str, key: str) -> None:
+        pass
+
+    def load(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {}
+
+    def close(self) -> None:
+        pass
 
 
 class MemoryBytes:
-    def __init__(self, store: MemoryStore, origin: Origin) -> None:
+    def __init__(self, store: MemoryStore, origin: Origin, id: int) -> None:
+        self.id = id
         self._store = store
         self._origin = origin
         self._data = bytearray()
@@ -56,6 +83,9 @@ class MemoryBytes:
     def discard(self) -> None:
         self.release()
         self._data = bytearray()
+
+    def sync(self) -> None:
+        pass  # memory is as durable as it gets
 
     def release(self) -> None:
         if not self._released:

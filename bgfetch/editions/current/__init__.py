@@ -50,13 +50,20 @@ What changed from the previous edition (2017-10-12, 86ad501)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bgfetch.editions import name_of
 from bgfetch.sw.registration import ServiceWorkerRegistration
 
+from . import persist
 from .events import BackgroundFetchEvent, BackgroundFetchUpdateUIEvent
 from .manager import BackgroundFetchManager
+from .perform import continue_a_restored_background_fetch
 from .records import BackgroundFetchRecord
 from .registration import BackgroundFetchRegistration
+
+if TYPE_CHECKING:
+    from bgfetch.useragent import UserAgent
 
 NAME = name_of(__name__)
 EVENTS = (
@@ -72,6 +79,12 @@ def new_manager(registration_object: ServiceWorkerRegistration) -> BackgroundFet
     return BackgroundFetchManager(registration_object)
 
 
+def restore(user_agent: UserAgent) -> None:
+    """A stored user agent's start: continue every background fetch its store holds."""
+    for bg_fetch in persist.restore(user_agent):
+        continue_a_restored_background_fetch(bg_fetch)
+
+
 __all__ = [
     "BackgroundFetchEvent",
     "BackgroundFetchManager",
@@ -79,4 +92,5 @@ __all__ = [
     "BackgroundFetchRegistration",
     "BackgroundFetchUpdateUIEvent",
     "new_manager",
+    "restore",
 ]

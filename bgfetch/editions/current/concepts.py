@@ -9,6 +9,7 @@ assignment: ``response_data.result = "success"``.
 from __future__ import annotations
 
 import builtins
+import secrets
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -31,7 +32,6 @@ BackgroundFetchFailureReason = Literal[
 # A background fetch response's result: any BackgroundFetchFailureReason, "success", or
 # "redundant".
 ResponseResult = BackgroundFetchFailureReason | Literal["success", "redundant"]
-
 
 
 @attrs.define(eq=False)
@@ -88,6 +88,15 @@ class BackgroundFetch(Watched):
     records_available: bool = True
     paused: bool = False
     abort_all: bool = False
+    # Not in the spec: what a stored user agent needs to carry a background fetch across
+    # a restart (persist.py): its key in the store, whether its completion event was
+    # fired and handled, and whether it was restored from the store.
+    key: str = attrs.field(factory=lambda: secrets.token_hex(8))
+    completion_event: Literal["", "fired", "handled"] = ""
+    restored: bool = False
+    # Not in the spec: the BackgroundFetchRegistration instances made for it in every
+    # realm, which live as long as it does (SPEC-NOTES.md SN-current-21).
+    instances: list[Any] = attrs.field(factory=list, repr=False)
     changed: Condition = attrs.field(factory=Condition, repr=False)
     saver: Callable[[], None] | None = attrs.field(default=None, repr=False)
 

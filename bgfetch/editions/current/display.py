@@ -18,7 +18,7 @@ ANCHOR = "#background-fetch-display-algorithm"
 
 
 class BackgroundFetchDisplay:
-    def __init__(self, bg_fetch: BackgroundFetch, environment: Environment) -> None:
+    def __init__(self, bg_fetch: BackgroundFetch, environment: Environment | None) -> None:
         self.bg_fetch = bg_fetch
         self.environment = environment
         self.awaiting_permission = False
@@ -117,7 +117,7 @@ class BackgroundFetchDisplay:
                 "without aborting"
             )
         self.dismissed = True
-        self.environment.user_agent.ui.remove(self)
+        self.bg_fetch.service_worker_registration.user_agent.ui.remove(self)
 
     def __repr__(self) -> str:
         return (
@@ -126,14 +126,22 @@ class BackgroundFetchDisplay:
         )
 
 
-def display(bg_fetch: BackgroundFetch, environment: Environment) -> BackgroundFetchDisplay:
-    """#background-fetch-display-algorithm"""
-    ua = environment.user_agent
+def display(bg_fetch: BackgroundFetch, environment: Environment | None) -> BackgroundFetchDisplay:
+    """#background-fetch-display-algorithm
+
+    *environment* is None for a background fetch a stored user agent restored after a
+    restart (its page is gone; the user answered any prompt before).
+    """
+    ua = bg_fetch.service_worker_registration.user_agent
     shown = BackgroundFetchDisplay(bg_fetch, environment)
     # Let permission be the permission state for "background-fetch" and environment.  If
     # it is "prompt", the user agent may set the paused flag at the beginning: bgfetch does,
     # and the display offers accept (unpause) and refuse (abort all).
-    permission = ua.permissions.state("background-fetch", environment.origin)
+    permission = (
+        "granted"
+        if environment is None
+        else ua.permissions.state("background-fetch", environment.origin)
+    )
     if permission == "prompt":
         bg_fetch.paused = True
         shown.awaiting_permission = True

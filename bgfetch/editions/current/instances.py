@@ -114,14 +114,15 @@ def get_a_background_fetch_registration_instance(
     # instance of BackgroundFetchManager within this realm.
     instances_map = _manager_in(bg_fetch, realm).instances
     # 2. If instancesMap[bgFetch] exists, then return instancesMap[bgFetch].
-    existing = instances_map.get(bg_fetch)
+    existing = instances_map.get(bg_fetch.key)
     if existing is not None:
         return existing
     # 3. Let instance be a new BackgroundFetchRegistration in realm, with its background
     # fetch set to bgFetch.
     instance = BackgroundFetchRegistration(bg_fetch, realm)
     # 4. Set instancesMap[bgFetch] to instance.
-    instances_map[bg_fetch] = instance
+    instances_map[bg_fetch.key] = instance
+    bg_fetch.instances.append(instance)
     # 5. Return instance.
     return instance
 
@@ -130,7 +131,7 @@ def existing_instance(
     bg_fetch: BackgroundFetch, realm: Environment
 ) -> BackgroundFetchRegistration | None:
     """The instance for *bg_fetch* within *realm*, or null if none exists (creating none)."""
-    return _manager_in(bg_fetch, realm).instances.get(bg_fetch)
+    return _manager_in(bg_fetch, realm).instances.get(bg_fetch.key)
 
 
 def _manager_in(bg_fetch: BackgroundFetch, realm: Environment) -> BackgroundFetchManager:

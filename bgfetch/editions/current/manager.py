@@ -28,6 +28,7 @@ from .concepts import (
 from .display import display
 from .instances import get_a_background_fetch_registration_instance
 from .perform import perform_a_background_fetch
+from .persist import remember
 from .registration import BackgroundFetchRegistration, InstancesMap
 
 
@@ -38,10 +39,9 @@ class BackgroundFetchManager:
         # The service worker registration (the concept) and this object's realm.
         self.registration = registration_object.registration
         self.environment: Environment = registration_object.environment
-        # BackgroundFetchRegistration instances: background fetch -> instance.  (Weak: an
-        # instance nobody holds can go, as the spec's note allows where nothing can tell
-        # that a later one is another -- an expando or a listener on the dropped one can;
-        # SPEC-NOTES.md SN-current-21.)
+        # BackgroundFetchRegistration instances: background fetch -> instance.
+        # (Weak, by the background fetch's key: an instance lives as long as its
+        # background fetch, or the page, holds it; SPEC-NOTES.md SN-current-21.)
         self.instances: InstancesMap = weakref.WeakValueDictionary()
 
     async def fetch(
@@ -226,6 +226,9 @@ class BackgroundFetchManager:
             bg_fetch.update_handling_queue.start(bg_fetch.tasks)
             # 8.13. Set bgFetchMap[id] to bgFetch.
             bg_fetch_map[id] = bg_fetch
+            # (Not a spec step: a stored user agent keeps it from here on, so it survives
+            # a restart; SPEC-NOTES.md SN-current-24.)
+            remember(bg_fetch)
             # 8.14. Queue a bgfetch task to resolve promise with the result of getting a
             # BackgroundFetchRegistration instance for bgFetch in this's relevant Realm.
             env.event_loop.queue_task(

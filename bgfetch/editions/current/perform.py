@@ -36,6 +36,7 @@ from .concepts import (
     contains_background_fetch,
     registration_extension,
 )
+from .display import display
 from .events import BackgroundFetchEvent, BackgroundFetchUpdateUIEvent
 from .instances import (
     get_a_background_fetch_registration_instance,
@@ -45,6 +46,7 @@ from .partial import (
     extract_content_range_values,
     validate_a_partial_response,
 )
+from .persist import forget
 
 ANCHOR = "#perform-a-background-fetch-algorithm"
 COMPLETE_A_RECORD = "#complete-a-record-algorithm"
@@ -56,7 +58,6 @@ async def perform_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
     Runs as a task of bgFetch (``bg_fetch.tasks``); its records run in a nursery of
     this algorithm's, which closes only when every record has stopped.
     """
-    ua = bg_fetch.service_worker_registration.user_agent
     # 1. Let swRegistration be bgFetch's service worker registration.
     sw_registration = bg_fetch.service_worker_registration
     # 2. Let settledFetches be 0.
@@ -68,25 +69,13 @@ async def perform_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
     settled = Condition()
     records_stopped = trio.Event()
 
-    def end_when_records_stop() -> None:
-        """Not a spec step: once the records are no longer available and no record can
-        append any more, the user agent frees their storage (SPEC-NOTES.md SN-current-19)
-        and the background fetch is over: its update handling queue closes after the steps
-        already enqueued, and with it the last of bgFetch's tasks (SPEC-NOTES.md
-        SN-current-22)."""
-
-        async def end() -> None:
-            await records_stopped.wait()
-            release_storage(bg_fetch)
-            bg_fetch.update_handling_queue.close()
-
-        bg_fetch.tasks.in_parallel(end)
-
     # 5. For each record in bgFetch's records, run these steps in parallel:
     async def settle(record: BackgroundFetchRecord) -> None:
         nonlocal settled_fetches, immediate_failure, failure_reason
-        # 5.1. Complete a record for bgFetch and record.
-        await complete_a_record(bg_fetch, record)
+        # 5.1. Complete a record for bgFetch and record.  (Not one that a restored
+        # background fetch had already completed: SPEC-NOTES.md SN-current-24.)
+        if record.response_data.result == "":
+            await complete_a_record(bg_fetch, record)
         # 5.2. Let result be record's response data's result.
         result = record.response_data.result
         # 5.3. If failureReason is the empty string and result is not "success" (the spec
@@ -139,81 +128,125 @@ async def perform_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
                 bg_fetch.result = "success"
             # 8.7. Update background fetch instances for bgFetch.
             update_background_fetch_instances(bg_fetch)
-            # 8.8. Let eventName be the empty string.
-            event_name = ""
-            # 8.9. Let eventConstructor be null.  (Declared only: every branch below sets it.)
-            event_constructor: type[BackgroundFetchEvent]
-            # 8.10. If failureReason is "aborted", then:
-            if failure_reason == "aborted":
-                # 8.10.1. Set eventName to "backgroundfetchabort".
-                event_name = "backgroundfetchabort"
-                # 8.10.2. Set eventConstructor to BackgroundFetchEvent.
-                event_constructor = BackgroundFetchEvent
-            # 8.11. Otherwise, if failureReason is not the empty string, then:
-            elif failure_reason != "":
-                # 8.11.1. Set eventName to "backgroundfetchfail".
-                event_name = "backgroundfetchfail"
-                # 8.11.2. Set eventConstructor to BackgroundFetchUpdateUIEvent.
-                event_constructor = BackgroundFetchUpdateUIEvent
-            # 8.12. Otherwise:
-            else:
-                # 8.12.1. Set eventName to "backgroundfetchsuccess".
-                event_name = "backgroundfetchsuccess"
-                # 8.12.2. Set eventConstructor to BackgroundFetchUpdateUIEvent.
-                event_constructor = BackgroundFetchUpdateUIEvent
-            ua.observers.step(
-                ANCHOR,
-                "8.13",
-                f"fire {event_name}",
-                id=id,
-                result=bg_fetch.result,
-                failure_reason=bg_fetch.failure_reason,
-            )
-
-            # 8.13. Fire a functional event named eventName using eventConstructor on
-            # swRegistration, with registration: the result of getting a
-            # BackgroundFetchRegistration instance for bgFetch in the event's relevant Realm.
-            def create_event(realm: ServiceWorkerGlobalScope) -> BackgroundFetchEvent:
-                return event_constructor(
-                    event_name,
-                    registration=get_a_background_fetch_registration_instance(bg_fetch, realm),
-                )
-
-            # Then run these steps with dispatchedEvent in parallel:
-            async def after_dispatch(dispatched_event: ExtendableEvent) -> None:
-                # 8.13.1. Wait until dispatchedEvent is not active.
-                await dispatched_event.wait_inactive()
-                # 8.13.2. Unset bgFetch's records available flag.
-                bg_fetch.records_available = False
-                # 8.13.3. Update background fetch instances for bgFetch.
-                update_background_fetch_instances(bg_fetch)
-                ua.observers.step(ANCHOR, "8.13", "records no longer available", id=id)
-                end_when_records_stop()
-
-            def fire() -> None:
-                if not fire_functional_event(
-                    sw_registration,
-                    event_name,
-                    create_event,
-                    lambda event: bg_fetch.tasks.in_parallel(after_dispatch, event),
-                ):
-                    # Not a spec step: without an active worker, Fire a functional event does
-                    # nothing and 8.13.1-8.13.3 never run; nothing holds the records any
-                    # longer, so they are made unavailable at once (SPEC-NOTES.md
-                    # SN-current-14).
-                    bg_fetch.records_available = False
-                    update_background_fetch_instances(bg_fetch)
-                    end_when_records_stop()
-
-            # Fired from bgFetch's update handling queue, after step 8.7's steps there have
-            # queued their tasks, so an instance the worker's realm already holds shows the
-            # result when the event is dispatched (SPEC-NOTES.md SN-current-2).
-            bg_fetch.update_handling_queue.enqueue(fire)
+            # 8.8-8.13: the completion event.
+            fire_the_completion_event(bg_fetch, failure_reason, records_stopped)
 
         registration_extension(sw_registration).active_background_fetches_edit_queue.enqueue(
             settle_background_fetch
         )
     records_stopped.set()
+
+
+def fire_the_completion_event(
+    bg_fetch: BackgroundFetch,
+    failure_reason: BackgroundFetchFailureReason,
+    records_stopped: trio.Event,
+) -> None:
+    """#perform-a-background-fetch-algorithm, steps 8.8-8.13: the event that tells the
+    service worker how the background fetch ended, and the records' end.
+
+    A function of its own so that a background fetch restored after a restart, whose
+    event was not yet handled, can fire it again (SPEC-NOTES.md SN-current-24).
+    *records_stopped* is set once no record of bgFetch can append any more.
+    """
+    ua = bg_fetch.service_worker_registration.user_agent
+    sw_registration = bg_fetch.service_worker_registration
+    id = bg_fetch.id
+
+    def end_when_records_stop() -> None:
+        """Not a spec step: once the records are no longer available and no record can
+        append any more, the user agent frees their storage (SPEC-NOTES.md SN-current-19)
+        and the background fetch is over: its update handling queue closes after the steps
+        already enqueued, and with it the last of bgFetch's tasks (SPEC-NOTES.md
+        SN-current-22)."""
+
+        async def end() -> None:
+            await records_stopped.wait()
+            release_storage(bg_fetch)
+            forget(bg_fetch)
+            bg_fetch.update_handling_queue.close()
+
+        bg_fetch.tasks.in_parallel(end)
+
+    # 8.8. Let eventName be the empty string.
+    event_name = ""
+    # 8.9. Let eventConstructor be null.  (Declared only: every branch below sets it.)
+    event_constructor: type[BackgroundFetchEvent]
+    # 8.10. If failureReason is "aborted", then:
+    if failure_reason == "aborted":
+        # 8.10.1. Set eventName to "backgroundfetchabort".
+        event_name = "backgroundfetchabort"
+        # 8.10.2. Set eventConstructor to BackgroundFetchEvent.
+        event_constructor = BackgroundFetchEvent
+    # 8.11. Otherwise, if failureReason is not the empty string, then:
+    elif failure_reason != "":
+        # 8.11.1. Set eventName to "backgroundfetchfail".
+        event_name = "backgroundfetchfail"
+        # 8.11.2. Set eventConstructor to BackgroundFetchUpdateUIEvent.
+        event_constructor = BackgroundFetchUpdateUIEvent
+    # 8.12. Otherwise:
+    else:
+        # 8.12.1. Set eventName to "backgroundfetchsuccess".
+        event_name = "backgroundfetchsuccess"
+        # 8.12.2. Set eventConstructor to BackgroundFetchUpdateUIEvent.
+        event_constructor = BackgroundFetchUpdateUIEvent
+    ua.observers.step(
+        ANCHOR,
+        "8.13",
+        f"fire {event_name}",
+        id=id,
+        result=bg_fetch.result,
+        failure_reason=bg_fetch.failure_reason,
+    )
+
+    # 8.13. Fire a functional event named eventName using eventConstructor on
+    # swRegistration, with registration: the result of getting a
+    # BackgroundFetchRegistration instance for bgFetch in the event's relevant Realm.
+    def create_event(realm: ServiceWorkerGlobalScope) -> BackgroundFetchEvent:
+        return event_constructor(
+            event_name,
+            registration=get_a_background_fetch_registration_instance(bg_fetch, realm),
+        )
+
+    # Then run these steps with dispatchedEvent in parallel:
+    async def after_dispatch(dispatched_event: ExtendableEvent) -> None:
+        # 8.13.1. Wait until dispatchedEvent is not active.
+        await dispatched_event.wait_inactive()
+        bg_fetch.completion_event = "handled"  # a restart delivers it no more
+        # 8.13.2. Unset bgFetch's records available flag.
+        bg_fetch.records_available = False
+        # 8.13.3. Update background fetch instances for bgFetch.
+        update_background_fetch_instances(bg_fetch)
+        ua.observers.step(ANCHOR, "8.13", "records no longer available", id=id)
+        end_when_records_stop()
+
+    async def fire() -> None:
+        if bg_fetch.restored:
+            # Not a spec step: after a restart the host program registers its service
+            # worker again; a restored background fetch's event waits for it
+            # (SPEC-NOTES.md SN-current-24).
+            await sw_registration.changed.wait_for(
+                lambda: sw_registration.active_worker is not None
+            )
+        bg_fetch.completion_event = "fired"  # due again after a crash until handled
+        if not fire_functional_event(
+            sw_registration,
+            event_name,
+            create_event,
+            lambda event: bg_fetch.tasks.in_parallel(after_dispatch, event),
+        ):
+            # Not a spec step: without an active worker, Fire a functional event does
+            # nothing and 8.13.1-8.13.3 never run; nothing holds the records any
+            # longer, so they are made unavailable at once (SPEC-NOTES.md
+            # SN-current-14).
+            bg_fetch.records_available = False
+            update_background_fetch_instances(bg_fetch)
+            end_when_records_stop()
+
+    # Fired from bgFetch's update handling queue, after step 8.7's steps there have
+    # queued their tasks, so an instance the worker's realm already holds shows the
+    # result when the event is dispatched (SPEC-NOTES.md SN-current-2).
+    bg_fetch.update_handling_queue.enqueue(fire)
 
 
 async def complete_a_record(bg_fetch: BackgroundFetch, record: BackgroundFetchRecord) -> None:
@@ -499,3 +532,24 @@ def release_storage(bg_fetch: BackgroundFetch) -> None:
     for record in bg_fetch.records:
         record.response_data.bytes.release()
     store.release(bg_fetch.service_worker_registration.origin, bg_fetch.upload_total)
+
+
+def continue_a_restored_background_fetch(bg_fetch: BackgroundFetch) -> None:
+    """Not a spec algorithm: carry on with a background fetch a stored user agent
+    restored after a restart, from where its stored state says (SPEC-NOTES.md
+    SN-current-24).  Records already complete are not fetched again; the others
+    resume with a range request; a completion event that was due, or whose handler
+    was running at the crash, is fired (again)."""
+    bg_fetch.update_handling_queue.start(bg_fetch.tasks)
+    display(bg_fetch, None)
+    if bg_fetch.result == "":
+        bg_fetch.tasks.in_parallel(perform_a_background_fetch, bg_fetch)
+        return
+    records_stopped = trio.Event()
+    records_stopped.set()  # no record runs after a restart
+    if bg_fetch.completion_event != "handled":
+        fire_the_completion_event(bg_fetch, bg_fetch.failure_reason, records_stopped)
+    else:  # it was over but for forgetting it
+        release_storage(bg_fetch)
+        forget(bg_fetch)
+        bg_fetch.update_handling_queue.close()

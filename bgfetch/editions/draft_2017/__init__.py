@@ -25,9 +25,12 @@ SPEC-NOTES.md §2017 ("2017-10-12 edition").
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bgfetch.editions import name_of
 from bgfetch.sw.registration import ServiceWorkerRegistration
 
+from . import persist
 from .events import (
     BackgroundFetchClickEvent,
     BackgroundFetchEvent,
@@ -43,6 +46,9 @@ from .records import (
 )
 from .registration import BackgroundFetchRegistration
 
+if TYPE_CHECKING:
+    from bgfetch.useragent import UserAgent
+
 NAME = name_of(__name__)
 EVENTS = (
     "backgroundfetched",
@@ -57,6 +63,11 @@ def new_manager(registration_object: ServiceWorkerRegistration) -> BackgroundFet
     return BackgroundFetchManager(registration_object)
 
 
+def restore(user_agent: UserAgent) -> None:
+    """A stored user agent's start: continue every background fetch its store holds."""
+    persist.restore(user_agent)
+
+
 __all__ = [
     "BackgroundFetchActiveFetch",
     "BackgroundFetchActiveFetches",
@@ -69,4 +80,5 @@ __all__ = [
     "BackgroundFetchSettledFetches",
     "BackgroundFetchUpdateEvent",
     "new_manager",
+    "restore",
 ]

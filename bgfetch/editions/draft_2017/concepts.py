@@ -10,6 +10,7 @@ SPEC-NOTES.md §2017.
 from __future__ import annotations
 
 import builtins
+import secrets
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -22,7 +23,6 @@ from bgfetch.store.base import StoredBytes
 from bgfetch.sw.registration import Registration
 
 EXTENSION_KEY = "background-fetch"
-
 
 
 @attrs.define(eq=False)
@@ -75,6 +75,11 @@ class BackgroundFetch(Watched):
     # Not in the draft: which settled event fired ("" until one did), for the UI's
     # BackgroundFetchClickEvent state (filled: 9a4e0bf).
     settled_event: str = ""
+    # Not in the draft: its key in the user agent, and the BackgroundFetchRegistration
+    # instances made for it in every realm, which live as long as it does
+    # (SPEC-NOTES.md SN-2017-20).
+    key: str = attrs.field(factory=lambda: secrets.token_hex(8))
+    instances: list[Any] = attrs.field(factory=list, repr=False)
     changed: Condition = attrs.field(factory=Condition, repr=False)
     saver: Callable[[], None] | None = attrs.field(default=None, repr=False)
 

@@ -87,13 +87,14 @@ def get_a_background_fetch_registration_instance(
     *realm* is that manager's realm, where a new instance is created.
     """
     # 1. If instancesMap[bgFetch] exists, then return instancesMap[bgFetch].
-    existing = instances_map.get(bg_fetch)
+    existing = instances_map.get(bg_fetch.key)
     if existing is not None:
         return existing
     # 2. Let instance be a new BackgroundFetchRegistration whose background fetch is bgFetch.
     instance = BackgroundFetchRegistration(bg_fetch, realm)
     # 3. Set instancesMap[bgFetch] to instance.
-    instances_map[bg_fetch] = instance
+    instances_map[bg_fetch.key] = instance
+    bg_fetch.instances.append(instance)
     # 4. Return instance.
     return instance
 
@@ -103,7 +104,7 @@ def existing_instance(
 ) -> BackgroundFetchRegistration | None:
     """ "The instance of BackgroundFetchRegistration within this environment whose background
     fetch is equal to bgFetch, or null if none exists" (creating none)."""
-    return manager_in(bg_fetch, realm).instances.get(bg_fetch)
+    return manager_in(bg_fetch, realm).instances.get(bg_fetch.key)
 
 
 def manager_in(bg_fetch: BackgroundFetch, realm: Environment) -> BackgroundFetchManager:

@@ -41,9 +41,8 @@ class BackgroundFetchManager:
         self.registration = registration_object.registration
         self.environment: Environment = registration_object.environment
         # BackgroundFetchRegistration instances: background fetch -> instance, initially empty.
-        # (Weak: an instance nobody holds can go, as the draft's note allows where nothing
-        # can tell that a later one is another -- an expando or a listener on the dropped
-        # one can; SPEC-NOTES.md SN-2017-20.)
+        # (Weak, by the background fetch's key: an instance lives as long as its
+        # background fetch, or the page, holds it; SPEC-NOTES.md SN-2017-20.)
         self.instances: InstancesMap = weakref.WeakValueDictionary()
 
     async def fetch(

@@ -117,5 +117,6 @@ class BackgroundFetchRegistration(EventTarget):
         )
 
 
-# A BackgroundFetchManager's BackgroundFetchRegistration instances, by background fetch.
-InstancesMap = weakref.WeakValueDictionary[BackgroundFetch, BackgroundFetchRegistration]
+# A BackgroundFetchManager's BackgroundFetchRegistration instances, by background fetch
+# (by its key: the map holds neither, see BackgroundFetch.instances).
+InstancesMap = weakref.WeakValueDictionary[str, BackgroundFetchRegistration]

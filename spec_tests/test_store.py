@@ -1,0 +1,297 @@
+"""A stored user agent (open_user_agent(store=DIR)): state in SQLite, bodies in files,
+and background fetches that go on after a restart (SPEC-NOTES.md SN-current-24).
+
+A "restart" here is leaving the user agent's block mid-download and opening the same
+store again: every task is cancelled where it stands, as a killed process would be,
+except that the operating system's buffers survive (a SIGKILL test of the `bgfetch
+fetch` command covers the process itself).
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+import trio
+
+import bgfetch
+from bgfetch.store.sqlite import StoreError
+from bgfetch.testing import OriginServer, open_window_with_worker
+
+ORIGIN = "https://example.test"
+BODY = bytes(range(256)) * 4_000  # 1 MB, every offset distinct enough to catch splices
+
+
+BODIES: dict[str, bytes] = {}
+
+
+def worker_counting(events: list[str], *, hold: trio.Event | None = None) -> bgfetch.ServiceWorker:
+    """A worker that notes each completion event and reads every record's body (into
+    BODIES, by the URL's last segment)."""
+    worker = bgfetch.ServiceWorker()
+
+    async def done(event):
+        events.append(event.type)
+        BODIES.clear()
+        for record in await event.registration.match_all():
+            response = await record.response_ready
+            BODIES[record.request.url.rsplit("/", 1)[-1]] = await response.bytes()
+        if hold is not None:
+            await hold.wait()
+
+    for name in ("backgroundfetchsuccess", "backgroundfetchfail", "backgroundfetchabort"):
+        worker.add_event_listener(name, done)
+    return worker
+
+
+def served(network: bgfetch.VirtualNetwork, **options) -> OriginServer:
+    server = OriginServer()
+    server.add("/big.bin", BODY, throttle=100_000, etag='"v1"', **options)
+    server.add("/small.txt", b"small")
+    network.serve(ORIGIN, server)
+    return server
+
+
+async def until(predicate, *, step: float = 0.1, limit: float = 600) -> None:
+    deadline = trio.current_time() + limit
+    while not predicate():
+        assert trio.current_time() < deadline, "timed out"
+        await trio.sleep(step)
+
+
+async def bodies_seen(registration) -> dict[str, bytes]:
+    """What the worker read in its completion event, once the event is over."""
+    await until(lambda: not registration.records_available)
+    return dict(BODIES)
+
+
+async def test_a_download_cut_by_a_restart_resumes_with_range_and_completes(
+    virtual_network, tmp_path
+):
+    server = served(virtual_network)
+    events: list[str] = []
+    async with bgfetch.open_user_agent(network=virtual_network, store=tmp_path) as ua:
+        _, registration = await open_window_with_worker(ua, worker_counting(events))
+        await registration.background_fetch.fetch("ep", ["/big.bin", "/small.txt"])
+        await trio.sleep(3.5)  # about a third of the big file
+        stored = ua.ui.find("ep").downloaded
+        big_stored = len(ua.ui.find("ep").bg_fetch.records[0].response_data.bytes)
+    assert 0 < big_stored < len(BODY) and stored == big_stored + len(b"small")
+    assert events == []
+
+    async with bgfetch.open_user_agent(network=virtual_network, store=tmp_path) as ua:
+        display = ua.ui.find("ep")  # restored before any page or worker is back
+        assert display.downloaded == stored
+        _, registration = await open_window_with_worker(ua, worker_counting(events))
+        bg = await registration.background_fetch.get("ep")
+        assert bg is not None and bg.downloaded == stored
+        await until(lambda: bg.result != "")
+        assert bg.result == "success"
+        assert await bodies_seen(bg) == {"big.bin": BODY, "small.txt": b"small"}
+    big = [r for r in server.requests if r.target == "/big.bin"]
+    assert big[-1].header("range") == f"bytes={big_stored}-"
+    assert big[-1].header("if-range") == '"v1"'
+    assert [r.target for r in server.requests].count("/small.txt") == 1  # complete: not again
+    assert events == ["backgroundfetchsuccess"]
+
+
+async def test_a_finished_background_fetch_leaves_nothing_in_the_store(virtual_network, tmp_path):
+    served(virtual_network)
+    async with bgfetch.open_user_agent(network=virtual_network, store=tmp_path) as ua:
+        _, registration = await open_window_with_worker(ua, worker_counting([]))
+        await registration.background_fetch.fetch("done", ["/big.bin", "/small.txt"])
+        tasks = ua.ui.find("done").bg_fetch.tasks
+        await until(lambda: tasks.done)
+        ua.ui.find("done").dismiss()
+        gc.collect()
+        assert ua.store.usage(registration.registration.origin) == 0
+        assert ua.store.load("background fetch") == {} and ua.store.load("record") == {}
+        assert list((tmp_path / "bodies").iterdir()) == []
+
+
+async def test_an_event_not_yet_handled_is_delivered_after_the_restart_once(
+    virtual_network, tmp_path
+):
+    served(virtual_network)
+    events: list[str] = []
+    never = trio.Event()
+    async with bgfetch.open_user_agent(network=virtual_network, store=tmp_path) as ua:
+        _, registration = await open_window_with_worker(ua, worker_counting(events, hold=never))
+        await registration.background_fetch.fetch("held", "/small.txt")
+        await until(lambda: events == ["backgroundfetchsuccess"])  # the handler is running
+    async with bgfetch.open_user_agent(network=virtual_network, store=tmp_path) as ua:
+        display = ua.ui.find("held")
+        assert display.result == "success"
+        await trio.sleep(5)
+        assert events == ["backgroundfetchsuccess"]  # waits for the worker to be back
+        await open_window_with_worker(ua, worker_counting(events))
+        await until(lambda: display.bg_fetch.tasks.done)
+        assert events == ["backgroundfetchsuccess"] * 2  # delivered again, as it was running
+    async with bgfetch.open_user_agent(network=virtual_network, store=tmp_path) as ua:
+        await open_window_with_worker(ua, worker_counting(events))
+        await trio.sleep(5)
+        assert ua.ui.displays == [] and events == ["backgroundfetchsuccess"] * 2  # not again
+
+
+async def test_a_paused_background_fetch_is_still_paused_after_a_restart(
+    virtual_network, tmp_path
+):
+    served(virtual_network)
+    async with bgfetch.open_user_agent(network=virtual_network, store=tmp_path) as ua:
+        _, registration = await open_window_with_worker(ua, worker_counting([]))
+        await registration.background_fetch.fetch("p", "/big.bin")
+        await trio.sleep(2)
+        ua.ui.find("p").pause()
+        await trio.sleep(1)
+        paused_at = ua.ui.find("p").downloaded
+    async with bgfetch.open_user_agent(network=virtual_network, store=tmp_path) as ua:
+        await open_window_with_worker(ua, worker_counting([]))
+        display = ua.ui.find("p")
+        await trio.sleep(5)
+        assert display.paused and display.downloaded == paused_at
+        display.resume()
+        await until(lambda: display.result != "")
+        assert display.result == "success"
+
+
+async def test_a_server_that_drops_range_support_between_runs_starts_over(
+    virtual_network, tmp_path
+):
+    served(virtual_network)
+    async with bgfetch.open_user_agent(network=virtual_network, store=tmp_path) as ua:
+        _, registration = await open_window_with_worker(ua, worker_counting([]))
+        await registration.background_fetch.fetch("r", "/big.bin")
+        await trio.sleep(3)
+    served(virtual_network, ranges=False)
+    async with bgfetch.open_user_agent(network=virtual_network, store=tmp_path) as ua:
+        _, registration = await open_window_with_worker(ua, worker_counting([]))
+        bg = await registration.background_fetch.get("r")
+        await until(lambda: bg.result != "")
+        assert bg.result == "success"
+        assert await bodies_seen(bg) == {"big.bin": BODY}
+
+
+async def test_a_resource_changed_between_runs_comes_back_whole(virtual_network, tmp_path):
+    served(virtual_network)
+    async with bgfetch.open_user_agent(network=virtual_network, store=tmp_path) as ua:
+        _, registration = await open_window_with_worker(ua, worker_counting([]))
+        await registration.background_fetch.fetch("e", "/big.bin")
+        await trio.sleep(3)
+    server = OriginServer()
+    changed = BODY[::-1]
+    server.add("/big.bin", changed, throttle=100_000, etag='"v2"')
+    virtual_network.serve(ORIGIN, server)
+    async with bgfetch.open_user_agent(network=virtual_network, store=tmp_path) as ua:
+        _, registration = await open_window_with_worker(ua, worker_counting([]))
+        bg = await registration.background_fetch.get("e")
+        await until(lambda: bg.result != "")
+        assert await bodies_seen(bg) == {"big.bin": changed}
+    assert server.requests[0].header("if-range") == '"v1"'
+
+
+@pytest.mark.parametrize("change", ["truncated", "longer"])
+async def test_a_body_file_changed_behind_the_stores_back_is_repaired(
+    virtual_network, tmp_path, change
+):
+    served(virtual_network)
+    async with bgfetch.open_user_agent(network=virtual_network, store=tmp_path) as ua:
+        _, registration = await open_window_with_worker(ua, worker_counting([]))
+        await registration.background_fetch.fetch("t", "/big.bin")
+        await trio.sleep(3)
+        stored = ua.ui.find("t").downloaded
+    (body,) = (tmp_path / "bodies").iterdir()
+    if change == "truncated":  # a power cut lost the file's tail
+        os.truncate(body, stored // 2)
+        expected = stored // 2
+    else:  # bytes written after the last recorded length
+        with open(body, "ab") as file:
+            file.write(b"garbage")
+        expected = stored
+    async with bgfetch.open_user_agent(network=virtual_network, store=tmp_path) as ua:
+        assert ua.ui.find("t").downloaded == expected
+        _, registration = await open_window_with_worker(ua, worker_counting([]))
+        bg = await registration.background_fetch.get("t")
+        await until(lambda: bg.result != "")
+        assert hashlib.sha256((await bodies_seen(bg))["big.bin"]).digest() == (
+            hashlib.sha256(BODY).digest()
+        )
+
+
+async def test_a_hostile_id_never_reaches_the_file_system(virtual_network, tmp_path):
+    served(virtual_network)
+    store = tmp_path / "store"
+    hostile = "../../escape\0/x"
+    async with bgfetch.open_user_agent(network=virtual_network, store=store) as ua:
+        _, registration = await open_window_with_worker(ua, worker_counting([]))
+        bg = await registration.background_fetch.fetch(hostile, "/small.txt")
+        await until(lambda: bg.result != "")
+        assert bg.id == hostile
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
+    for path in store.rglob("*"):
+        assert path.relative_to(store).as_posix() in (
+            "bodies",
+            "state.sqlite3",
+            "state.sqlite3-wal",
+            "state.sqlite3-shm",
+        ) or (path.parent.name == "bodies" and path.name.isdigit())
+
+
+async def test_a_store_of_another_edition_or_version_is_refused_by_name(tmp_path):
+    async with bgfetch.open_user_agent(network=bgfetch.VirtualNetwork(), store=tmp_path):
+        pass
+    with pytest.raises(StoreError, match="'current' edition.*'2017-10-12' edition"):
+        async with bgfetch.open_user_agent(
+            network=bgfetch.VirtualNetwork(), store=tmp_path, edition="2017-10-12"
+        ):
+            pass
+    db = sqlite3.connect(tmp_path / "state.sqlite3")
+    db.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="schema '99'.*schema 1"):
+        async with bgfetch.open_user_agent(network=bgfetch.VirtualNetwork(), store=tmp_path):
+            pass
+
+
+async def test_a_corrupted_state_file_is_a_clear_error(tmp_path):
+    (tmp_path / "state.sqlite3").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="cannot be read"):
+        async with bgfetch.open_user_agent(network=bgfetch.VirtualNetwork(), store=tmp_path):
+            pass
+
+
+async def test_a_store_that_is_a_file_is_named(tmp_path: Path):
+    path = tmp_path / "file"
+    path.write_text("x")
+    with pytest.raises(StoreError, match="is not a directory"):
+        async with bgfetch.open_user_agent(network=bgfetch.VirtualNetwork(), store=path):
+            pass
+
+
+async def test_quota_is_the_stored_bytes_and_can_change_while_running(virtual_network, tmp_path):
+    served(virtual_network)
+    async with bgfetch.open_user_agent(
+        network=virtual_network, store=tmp_path, quota=len(BODY) * 2
+    ) as ua:
+        _, registration = await open_window_with_worker(ua, worker_counting([]))
+        with pytest.raises(bgfetch.QuotaExceededError):
+            await registration.background_fetch.fetch(
+                "too-big", "/big.bin", download_total=len(BODY) * 3
+            )
+        bg = await registration.background_fetch.fetch("q", "/big.bin")
+        await trio.sleep(2)
+        ua.store.quota = ua.store.usage(registration.registration.origin) + 10
+        await until(lambda: bg.result != "")
+        assert (bg.result, bg.failure_reason) == ("failure", "quota-exceeded")
+
+
+async def test_the_2017_edition_refuses_a_store_rather_than_lose_it(tmp_path):
+    with pytest.raises(StoreError, match="cannot keep its background fetches in a store yet"):
+        async with bgfetch.open_user_agent(
+            network=bgfetch.VirtualNetwork(), store=tmp_path, edition="2017-10-12"
+        ):
+            pass
