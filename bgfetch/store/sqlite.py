@@ -29,7 +29,7 @@ import os
 import shutil
 import sqlite3
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -104,7 +104,7 @@ class SQLiteStore:
         self._open_bytes: weakref.WeakValueDictionary[int, FileBytes] = (
             weakref.WeakValueDictionary()
         )
-        self._forgetting: list[weakref.finalize[[int], None]] = []
+        self._forgetting: list[Callable[[], object]] = []  # weakref.finalize objects
         self._closed = False
         self._repair_body_files()
 
