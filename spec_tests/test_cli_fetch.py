@@ -193,6 +193,11 @@ import bgfetch
 worker = bgfetch.ServiceWorker("user")
 seen = []
 not_a_worker = 42
+broken = bgfetch.ServiceWorker("broken")
+
+@broken.on("backgroundfetchsuccess")
+async def on_success_broken(event):
+    raise ValueError("disk on fire")
 
 @worker.on("backgroundfetchsuccess")
 async def on_success(event):
@@ -235,6 +240,16 @@ async def test_worker_option_registers_the_users_service_worker(
         }
     ]
     assert files_under(out) == set()  # the user's worker saves nothing
+
+
+async def test_a_handler_that_raises_makes_it_exit_1(tmp_path: Path, worker_module: str) -> None:
+    server = OriginServer()
+    server.add("/ep.mp3", TEXT)
+    status, _, stderr, result = await run(
+        server, ["/ep.mp3"], tmp_path, worker=f"{worker_module}:broken"
+    )
+    assert status == 1 and result["result"] == "success"
+    assert "backgroundfetchsuccess handler raised ValueError: disk on fire" in stderr
 
 
 @pytest.mark.parametrize(
@@ -300,6 +315,30 @@ async def test_plain_lines_when_stdout_is_not_a_terminal(tmp_path: Path) -> None
     assert any(line.endswith("/big.bin: status 200, 1,024,000 bytes") for line in lines)
     assert f"ep: success (backgroundfetchsuccess), {4 * len(BODY) + len(TEXT):,} bytes" in lines
     assert f"  saved {(tmp_path / 'small.txt').resolve()} (24 bytes)" in lines
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+async def test_a_live_display_on_a_terminal(tmp_path: Path) -> None:
+    server = OriginServer()
+    server.add("/big.bin", BODY * 4, throttle=4_000_000)
+    server.add("/small.txt", TEXT)
+    terminal = Terminal()
+    async with trio.open_nursery() as nursery:
+        origin = await serve(nursery, server)
+        options = FetchOptions(
+            [origin + "/big.bin", origin + "/small.txt"], "ep", title="Two files", out=tmp_path
+        )
+        assert await run_fetch(options, stdout=terminal, stderr=io.StringIO()) == 0
+        nursery.cancel_scope.cancel()
+    screen = terminal.getvalue()
+    assert "\x1b[" in screen  # drawn in place
+    last = screen.rsplit("Two files", 1)[1]
+    assert "big.bin" in last and "small.txt" in last and "━" in last
+    assert "1.0/1.0 MB" in last and "24/24 bytes" in last
 
 
 async def test_quiet_prints_nothing_but_errors(tmp_path: Path) -> None:
