@@ -54,9 +54,11 @@ async def run_to_the_end(ua, registration, id: str) -> None:
     display.dismiss()
 
 
-@pytest.mark.parametrize("bgfetch_edition", ["current", "2017-10-12"])
+@pytest.mark.parametrize(
+    ("bgfetch_edition", "stored"), [("current", False), ("2017-10-12", False), ("current", True)]
+)
 async def test_a_thousand_finished_background_fetches_leave_no_task_and_no_bytes(
-    virtual_network, bgfetch_edition
+    virtual_network, bgfetch_edition, stored, tmp_path
 ):
     server = OriginServer()
     server.add("/a.bin", BODY)
@@ -70,7 +72,10 @@ async def test_a_thousand_finished_background_fetches_leave_no_task_and_no_bytes
         nonlocal handled
         handled += 1
 
-    async with bgfetch.open_user_agent(network=virtual_network, edition=bgfetch_edition) as ua:
+    store = tmp_path if stored else None
+    async with bgfetch.open_user_agent(
+        network=virtual_network, edition=bgfetch_edition, store=store
+    ) as ua:
         _, registration = await open_window_with_worker(ua, worker)
         # One fetch first, so what the first one creates for good (the registration's
         # edit queue, the worker's global scope, connections) is in the baseline.
@@ -97,6 +102,9 @@ async def test_a_thousand_finished_background_fetches_leave_no_task_and_no_bytes
         assert alive() == parts_before and parts_before["BackgroundFetch"] == 0
         assert ua.ui.displays == []
         assert ua.store.usage(registration.registration.origin) == 0
+        if stored:  # nor anything on disk but the registration
+            assert ua.store.load("background fetch") == {} and ua.store.load("record") == {}
+            assert list((tmp_path / "bodies").iterdir()) == []
         # 1000 × 10 kB were downloaded.  What stays is the interpreter's and trio's own
         # caches (about 30 kB, and barely growing): a fetch that left its body, or just
         # its objects, behind would add 10 MB, or a few hundred kB.

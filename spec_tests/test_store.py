@@ -13,6 +13,7 @@ import gc
 import hashlib
 import os
 import sqlite3
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -295,3 +296,45 @@ async def test_the_2017_edition_refuses_a_store_rather_than_lose_it(tmp_path):
             network=bgfetch.VirtualNetwork(), store=tmp_path, edition="2017-10-12"
         ):
             pass
+
+
+@pytest.mark.parametrize("stored", [True, False])
+async def test_memory_is_bounded_by_what_is_in_flight_in_a_stored_user_agent(
+    virtual_network, tmp_path, stored
+):
+    """A stored user agent writes bodies to files as they come and reads them back in
+    slices: downloading, then reading back, 32 MiB never holds more than a few MiB at
+    once (the in-memory store holds the whole body, as it must)."""
+    size = 32 * 2**20
+    body = os.urandom(size)
+    server = OriginServer()
+    server.add("/huge.bin", body)
+    virtual_network.serve(ORIGIN, server)
+    digests: list[bytes] = []
+    worker = bgfetch.ServiceWorker()
+
+    @worker.on("backgroundfetchsuccess")
+    async def read_it(event):
+        record = await event.registration.match("/huge.bin")
+        digest = hashlib.sha256()
+        async for chunk in await record.response_ready:
+            digest.update(chunk)
+        digests.append(digest.digest())
+
+    async with bgfetch.open_user_agent(
+        network=virtual_network, store=tmp_path if stored else None
+    ) as ua:
+        _, registration = await open_window_with_worker(ua, worker)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            bg = await registration.background_fetch.fetch("huge", "/huge.bin")
+            await until(lambda: not bg.records_available)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert digests == [hashlib.sha256(body).digest()]
+    if stored:
+        assert peak < 4 * 2**20, f"peak {peak} bytes for a {size}-byte body"
+    else:
+        assert peak > size

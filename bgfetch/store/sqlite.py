@@ -29,7 +29,7 @@ import os
 import shutil
 import sqlite3
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -83,6 +83,13 @@ class SQLiteStore:
         edition: str,
         quota: int | None | Literal["default"] = "default",
     ) -> None:
+        # The byte sequences in use, and what to do once each released one is unreachable.
+        self._open_bytes: weakref.WeakValueDictionary[int, FileBytes] = (
+            weakref.WeakValueDictionary()
+        )
+        self._released: weakref.WeakSet[FileBytes] = weakref.WeakSet()
+        self._unreachable: list[int] = []  # released byte sequences nothing can read
+        self._closed = False
         self.directory = Path(directory)
         if self.directory.exists() and not self.directory.is_dir():
             raise StoreError(f"the store {self.directory} is not a directory")
@@ -100,12 +107,6 @@ class SQLiteStore:
             raise StoreError(f"the store {path} cannot be read: {error}") from None
         self.quota = default_quota(self.directory) if quota == "default" else quota
         self._usage: dict[str, int] = dict(self._db.execute("SELECT origin, bytes FROM usage"))
-        # The byte sequences in use, and what to do once each released one is unreachable.
-        self._open_bytes: weakref.WeakValueDictionary[int, FileBytes] = (
-            weakref.WeakValueDictionary()
-        )
-        self._forgetting: list[Callable[[], object]] = []  # weakref.finalize objects
-        self._closed = False
         self._repair_body_files()
 
     # -- meta: who wrote this store -----------------------------------------------------
@@ -132,6 +133,7 @@ class SQLiteStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._forget_unreachable()
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
@@ -212,19 +214,23 @@ class SQLiteStore:
         return stored
 
     def _forget_when_unreachable(self, stored: FileBytes) -> None:
-        """*stored* was released: its row and file go once nothing can read it."""
-        self._forgetting.append(weakref.finalize(stored, self._forget_bytes, stored.id))
+        """*stored* was released: its row and file go once nothing can read it.  (The
+        garbage collector may run at any allocation, inside a transaction too: the
+        finalizer only notes the number, and the next transaction forgets it.)"""
+        self._released.add(stored)
+        weakref.finalize(stored, self._unreachable.append, stored.id)
+
+    def _forget_unreachable(self) -> None:
+        while self._unreachable:
+            id = self._unreachable.pop()
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM stored_bytes WHERE id = ?", (id,))
+            self._db.execute("COMMIT")
+            (self.bodies / str(id)).unlink(missing_ok=True)
 
     def _set_length(self, id: int, length: int) -> None:
         with self._transaction():
             self._db.execute("UPDATE stored_bytes SET length = ? WHERE id = ?", (length, id))
-
-    def _forget_bytes(self, id: int) -> None:
-        if self._closed:
-            return
-        with self._transaction():
-            self._db.execute("DELETE FROM stored_bytes WHERE id = ?", (id,))
-        (self.bodies / str(id)).unlink(missing_ok=True)
 
     # -- state --------------------------------------------------------------------------
 
@@ -241,6 +247,7 @@ class SQLiteStore:
 
     def load(self, kind: str) -> dict[str, dict[str, Any]]:
         """Every (key -> value) remembered for *kind*, in the order they were first saved."""
+        self._forget_unreachable()
         rows = self._db.execute(
             "SELECT key, value FROM state WHERE kind = ? ORDER BY rowid", (kind,)
         )
@@ -255,8 +262,9 @@ class SQLiteStore:
             return
         for stored in list(self._open_bytes.values()):
             stored.sync()
-        for forget in self._forgetting:
-            forget()  # the user agent is gone: nothing reads them any more
+        # The user agent is gone: nothing reads the released ones any more.
+        self._unreachable.extend(stored.id for stored in self._released)
+        self._forget_unreachable()
         self._closed = True
         self._db.close()
 
