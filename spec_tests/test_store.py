@@ -290,12 +290,53 @@ async def test_quota_is_the_stored_bytes_and_can_change_while_running(virtual_ne
         assert (bg.result, bg.failure_reason) == ("failure", "quota-exceeded")
 
 
-async def test_the_2017_edition_refuses_a_store_rather_than_lose_it(tmp_path):
-    with pytest.raises(StoreError, match="cannot keep its background fetches in a store yet"):
-        async with bgfetch.open_user_agent(
-            network=bgfetch.VirtualNetwork(), store=tmp_path, edition="2017-10-12"
-        ):
-            pass
+def draft_worker(events: list[str], bodies: dict[str, bytes], *, hold=None):
+    """The 2017-10-12 edition's worker: the settled fetches' bodies, by last segment."""
+    worker = bgfetch.ServiceWorker()
+
+    async def settled(event):
+        events.append(event.type)
+        for fetch in await event.fetches.values():
+            if fetch.response is not None:
+                bodies[fetch.request.url.rsplit("/", 1)[-1]] = await fetch.response.bytes()
+        if hold is not None:
+            await hold.wait()
+
+    for name in ("backgroundfetched", "backgroundfetchfail", "backgroundfetchabort"):
+        worker.add_event_listener(name, settled)
+    return worker
+
+
+async def test_the_2017_edition_resumes_after_a_restart_too(virtual_network, tmp_path):
+    server = served(virtual_network)
+    events: list[str] = []
+    bodies: dict[str, bytes] = {}
+    never = trio.Event()
+    options = {"network": virtual_network, "store": tmp_path, "edition": "2017-10-12"}
+    async with bgfetch.open_user_agent(**options) as ua:
+        _, registration = await open_window_with_worker(ua, draft_worker(events, bodies))
+        await registration.background_fetch.fetch("ep", ["/big.bin", "/small.txt"])
+        await trio.sleep(3.5)
+        big_stored = len(ua.ui.find("ep").bg_fetch.records[0].response_body)
+    assert 0 < big_stored < len(BODY) and events == []
+    async with bgfetch.open_user_agent(**options) as ua:
+        assert ua.ui.find("ep").downloaded >= 0
+        await open_window_with_worker(ua, draft_worker(events, bodies, hold=never))
+        await until(lambda: events == ["backgroundfetched"])
+        assert bodies == {"big.bin": BODY, "small.txt": b"small"}
+    big = [r for r in server.requests if r.target == "/big.bin"]
+    assert big[-1].header("range") == f"bytes={big_stored}-"
+    assert [r.target for r in server.requests].count("/small.txt") == 1
+    # The handler was still running when the user agent stopped: delivered again, once.
+    async with bgfetch.open_user_agent(**options) as ua:
+        display = ua.ui.find("ep")
+        await open_window_with_worker(ua, draft_worker(events, bodies))
+        await until(lambda: display.bg_fetch.tasks.done)
+        assert events == ["backgroundfetched"] * 2
+    async with bgfetch.open_user_agent(**options) as ua:
+        await open_window_with_worker(ua, draft_worker(events, bodies))
+        await trio.sleep(5)
+        assert ua.ui.displays == [] and events == ["backgroundfetched"] * 2
 
 
 @pytest.mark.parametrize("stored", [True, False])

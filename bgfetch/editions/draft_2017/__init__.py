@@ -38,6 +38,7 @@ from .events import (
     BackgroundFetchUpdateEvent,
 )
 from .manager import BackgroundFetchManager
+from .perform import continue_a_restored_background_fetch
 from .records import (
     BackgroundFetchActiveFetch,
     BackgroundFetchActiveFetches,
@@ -65,7 +66,8 @@ def new_manager(registration_object: ServiceWorkerRegistration) -> BackgroundFet
 
 def restore(user_agent: UserAgent) -> None:
     """A stored user agent's start: continue every background fetch its store holds."""
-    persist.restore(user_agent)
+    for bg_fetch in persist.restore(user_agent):
+        continue_a_restored_background_fetch(bg_fetch)
 
 
 __all__ = [

@@ -75,10 +75,14 @@ class BackgroundFetch(Watched):
     # Not in the draft: which settled event fired ("" until one did), for the UI's
     # BackgroundFetchClickEvent state (filled: 9a4e0bf).
     settled_event: str = ""
-    # Not in the draft: its key in the user agent, and the BackgroundFetchRegistration
-    # instances made for it in every realm, which live as long as it does
-    # (SPEC-NOTES.md SN-2017-20).
+    # Not in the draft: what a stored user agent needs to carry a background fetch across
+    # a restart (persist.py): its key in the store, whether its completion event was
+    # fired and handled, and whether it was restored from the store.
     key: str = attrs.field(factory=lambda: secrets.token_hex(8))
+    completion_event: Literal["", "fired", "handled"] = ""
+    restored: bool = False
+    # Not in the draft: the BackgroundFetchRegistration instances made for it in every
+    # realm, which live as long as it does (SPEC-NOTES.md SN-2017-20).
     instances: list[Any] = attrs.field(factory=list, repr=False)
     changed: Condition = attrs.field(factory=Condition, repr=False)
     saver: Callable[[], None] | None = attrs.field(default=None, repr=False)

@@ -28,7 +28,7 @@ ANCHOR = "#privacy-and-bandwidth-use"
 
 
 class BackgroundFetchDisplay:
-    def __init__(self, bg_fetch: BackgroundFetch, environment: Environment) -> None:
+    def __init__(self, bg_fetch: BackgroundFetch, environment: Environment | None) -> None:
         self.bg_fetch = bg_fetch
         self.environment = environment
         self.dismissed = False
@@ -99,7 +99,7 @@ class BackgroundFetchDisplay:
                 "without aborting"
             )
         self.dismissed = True
-        self.environment.user_agent.ui.remove(self)
+        self.bg_fetch.service_worker_registration.user_agent.ui.remove(self)
 
     def __repr__(self) -> str:
         return (
@@ -108,11 +108,14 @@ class BackgroundFetchDisplay:
         )
 
 
-def show(bg_fetch: BackgroundFetch, environment: Environment) -> BackgroundFetchDisplay:
-    """Make *bg_fetch* visible in the user agent's UI."""
+def show(bg_fetch: BackgroundFetch, environment: Environment | None) -> BackgroundFetchDisplay:
+    """Make *bg_fetch* visible in the user agent's UI.
+
+    *environment* is None for a background fetch a stored user agent restored after a
+    restart (its page is gone).
+    """
+    ua = bg_fetch.service_worker_registration.user_agent
     shown = BackgroundFetchDisplay(bg_fetch, environment)
-    environment.user_agent.ui.add(shown)
-    environment.user_agent.observers.step(
-        ANCHOR, "", "displayed", id=bg_fetch.id, origin=shown.origin
-    )
+    ua.ui.add(shown)
+    ua.observers.step(ANCHOR, "", "displayed", id=bg_fetch.id, origin=shown.origin)
     return shown

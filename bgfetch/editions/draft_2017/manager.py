@@ -29,6 +29,7 @@ from .concepts import (
 from .display import show
 from .instances import get_a_background_fetch_registration_instance
 from .perform import attempt_a_background_fetch
+from .persist import remember
 from .registration import BackgroundFetchRegistration, InstancesMap
 
 
@@ -165,6 +166,9 @@ class BackgroundFetchManager:
                 promise.reject(QuotaExceededError(f"background fetch {id!r}: {full}"))
                 return
             ua.store.release(env.origin, download_total)  # only the request bodies stay stored
+            # (Not in the draft: a stored user agent keeps it from here on, so it survives
+            # a restart; SPEC-NOTES.md SN-2017-23.)
+            remember(bg_fetch)
             # 9.7. Resolve promise with the result of getting a BackgroundFetchRegistration
             # instance passing bgFetchInstances and bgFetch.
             promise.resolve(

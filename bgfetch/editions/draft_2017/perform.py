@@ -38,9 +38,11 @@ from .concepts import (
     contains,
     registration_extension,
 )
+from .display import show
 from .events import BackgroundFetchSettledEvent, BackgroundFetchUpdateEvent
 from .instances import report_progress_for_background_fetch
 from .partial import validate_a_partial_response
+from .persist import forget
 from .records import BackgroundFetchSettledFetches
 
 ANCHOR = "#attempt-a-background-fetch-algorithm"
@@ -261,6 +263,14 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
 
     async def run_record(record: BackgroundFetchRecord) -> None:
         """Step 6 for one record, terminated (with the aborted flag set) by abort all."""
+        # Not in the draft: a record a restored background fetch had already finished is
+        # not fetched again (SPEC-NOTES.md SN-2017-23).
+        if record.outcome == "success" and record.response is not None:
+            transmission_done(record, record.response.status)
+            return
+        if record.outcome in ("failed", "aborted"):
+            abandon(record, "6", "restored: it had ended", abort=record.outcome == "aborted")
+            return
 
         async def run() -> None:
             while not await fetch_record_once(record):
@@ -274,22 +284,6 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
             abandon(record, at, "terminated with the aborted flag set", abort=True)
 
     records_stopped = trio.Event()
-
-    def end_when_records_stop(event: ExtendableEvent | None) -> None:
-        """Not in the draft: once the settled event (if one was fired) is no longer active
-        and no record can append any more, the records' storage goes back to the quota
-        (SPEC-NOTES.md SN-2017-5) and the background fetch is over: its progress handling
-        queue closes after the steps already enqueued, and with it the last of bgFetch's
-        tasks (SPEC-NOTES.md SN-2017-21)."""
-
-        async def end() -> None:
-            if event is not None:
-                await event.wait_inactive()
-            await records_stopped.wait()
-            release_storage(bg_fetch)
-            bg_fetch.progress_handling_queue.close()
-
-        bg_fetch.tasks.in_parallel(end)
 
     async with trio.open_nursery() as records_nursery:
         # 6. For each record in bgFetch's records, run these steps in parallel:
@@ -337,30 +331,73 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
                 at, event_name = "10.7", "backgroundfetched"
             bg_fetch.settled_event = event_name
             step(ANCHOR, at, f"fire {event_name}", id=id)
-
-            # Fire a functional event named eventName on swRegistration with:
-            # id: id (filled: d18bb02); fetches: a new BackgroundFetchSettledFetches
-            # whose records are bgFetch's records (filled: 0a1eaad).
-            def create_event(realm: ServiceWorkerGlobalScope) -> ExtendableEvent:
-                init = {
-                    "id": id,
-                    "fetches": BackgroundFetchSettledFetches(bg_fetch.records, realm),
-                }
-                constructor = (
-                    BackgroundFetchSettledEvent
-                    if event_name == "backgroundfetchabort"
-                    else BackgroundFetchUpdateEvent
-                )
-                return constructor(event_name, init, is_trusted=True, background_fetch=bg_fetch)
-
-            if not fire_functional_event(
-                sw_registration, event_name, create_event, end_when_records_stop
-            ):
-                end_when_records_stop(None)
+            # Fire a functional event named eventName on swRegistration with ...
+            fire_the_completion_event(bg_fetch, records_stopped)
 
         registration_extension(sw_registration).active_background_fetches_edit_queue.enqueue(settle)
     records_stopped.set()
     complete_fetches_edit_queue.close()  # every record has stopped: nothing more to count
+
+
+def fire_the_completion_event(bg_fetch: BackgroundFetch, records_stopped: trio.Event) -> None:
+    """#attempt-a-background-fetch-algorithm, step 10's last: fire bgFetch's settled event
+    (its ``settled_event``), and the records' end.
+
+    A function of its own so that a background fetch restored after a restart, whose
+    event was not yet handled, can fire it again (SPEC-NOTES.md SN-2017-23).
+    *records_stopped* is set once no record of bgFetch can append any more.
+    """
+    sw_registration = bg_fetch.service_worker_registration
+    id, event_name = bg_fetch.id, bg_fetch.settled_event
+    if bg_fetch.restored and sw_registration.active_worker is None:
+        # Not in the draft: after a restart the host program registers its service
+        # worker again; a restored background fetch's event waits for it
+        # (SPEC-NOTES.md SN-2017-23).
+        async def when_the_worker_is_back() -> None:
+            await sw_registration.changed.wait_for(
+                lambda: sw_registration.active_worker is not None
+            )
+            fire_the_completion_event(bg_fetch, records_stopped)
+
+        bg_fetch.tasks.in_parallel(when_the_worker_is_back)
+        return
+
+    def end_when_records_stop(event: ExtendableEvent | None) -> None:
+        """Not in the draft: once the settled event (if one was fired) is no longer active
+        and no record can append any more, the records' storage goes back to the quota
+        (SPEC-NOTES.md SN-2017-5) and the background fetch is over: its progress handling
+        queue closes after the steps already enqueued, and with it the last of bgFetch's
+        tasks (SPEC-NOTES.md SN-2017-21)."""
+
+        async def end() -> None:
+            if event is not None:
+                await event.wait_inactive()
+                bg_fetch.completion_event = "handled"  # a restart delivers it no more
+            await records_stopped.wait()
+            release_storage(bg_fetch)
+            forget(bg_fetch)
+            bg_fetch.progress_handling_queue.close()
+
+        bg_fetch.tasks.in_parallel(end)
+
+    # (Step 10's last:) Fire a functional event named eventName on swRegistration with:
+    # id: id (filled: d18bb02); fetches: a new BackgroundFetchSettledFetches whose
+    # records are bgFetch's records (filled: 0a1eaad).
+    def create_event(realm: ServiceWorkerGlobalScope) -> ExtendableEvent:
+        init = {
+            "id": id,
+            "fetches": BackgroundFetchSettledFetches(bg_fetch.records, realm),
+        }
+        constructor = (
+            BackgroundFetchSettledEvent
+            if event_name == "backgroundfetchabort"
+            else BackgroundFetchUpdateEvent
+        )
+        return constructor(event_name, init, is_trusted=True, background_fetch=bg_fetch)
+
+    bg_fetch.completion_event = "fired"  # due again after a crash until handled
+    if not fire_functional_event(sw_registration, event_name, create_event, end_when_records_stop):
+        end_when_records_stop(None)
 
 
 def release_storage(bg_fetch: BackgroundFetch) -> None:
@@ -375,3 +412,24 @@ def release_storage(bg_fetch: BackgroundFetch) -> None:
     for record in bg_fetch.records:
         record.response_body.release()
     store.release(registration.origin, bg_fetch.upload_total)
+
+
+def continue_a_restored_background_fetch(bg_fetch: BackgroundFetch) -> None:
+    """Not in the draft: carry on with a background fetch a stored user agent restored
+    after a restart, from where its stored state says (SPEC-NOTES.md SN-2017-23).
+    Records already complete are not fetched again; the others resume with a range
+    request; a settled event that was due, or whose handler was running at the crash,
+    is fired (again)."""
+    bg_fetch.progress_handling_queue.start(bg_fetch.tasks)
+    show(bg_fetch, None)
+    if bg_fetch.settled_event == "":
+        bg_fetch.tasks.in_parallel(attempt_a_background_fetch, bg_fetch)
+        return
+    records_stopped = trio.Event()
+    records_stopped.set()  # no record runs after a restart
+    if bg_fetch.completion_event != "handled":
+        fire_the_completion_event(bg_fetch, records_stopped)
+    else:  # it was over but for forgetting it
+        release_storage(bg_fetch)
+        forget(bg_fetch)
+        bg_fetch.progress_handling_queue.close()
