@@ -10,7 +10,7 @@ to decode errors (a network error mid-body).
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Protocol
 
 from bgfetch.errors import NetworkError
@@ -123,10 +123,12 @@ def _decoder(coding: str) -> _Decoder | None:
 
 async def decode_body(
     codings: list[str] | None, body: AsyncIterator[bytes], *, url: str
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """Fetch's "handle content codings" over *body*: decoded bytes as they arrive.
 
     Unsupported codings pass the bytes through; a decoding error raises NetworkError.
+    Neither *body* nor this generator closes the other: the HTTP exchange that made
+    both closes both when it ends (bgfetch.fetch.fetching).
     """
     if not codings or not codings_supported(codings):
         async for chunk in body:

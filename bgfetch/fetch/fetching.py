@@ -71,7 +71,9 @@ class Fetched:
     """A response and its body's bytes as they arrive.
 
     ``body`` is None for a network error.  ``discard`` ends the exchange the body
-    comes from (the connection closes unless it is reusable).
+    comes from (the connection closes unless it is reusable).  The body is the fetch's
+    to close: ending the exchange (``discard``, or leaving the fetch's block) closes it,
+    so a reader may stop reading it at any point.
     """
 
     response: InternalResponse
@@ -384,7 +386,8 @@ class Fetcher:
         """Fetch #http-network-fetch over the pool: one HTTP/1.1 exchange.
 
         The exchange stays open in *params*' exchanges until the fetch ends or the
-        response is discarded; the body is decoded as its bytes arrive (17.1.1.9).
+        response is discarded; the body is decoded as its bytes arrive (17.1.1.9).  The
+        decoded body is the exchange's: ending the exchange closes it, read or not.
         """
         request = params.request
         url = request.current_url
@@ -416,6 +419,7 @@ class Fetcher:
             url_list=list(request.url_list),
         )
         decoded = decode_body(content_codings(response.header_list), raw_body, url=url.href)
+        exchange.push_async_callback(decoded.aclose)
         return Fetched(response, decoded, exchange.aclose)
 
 

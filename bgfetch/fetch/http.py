@@ -8,8 +8,8 @@ reset, cut mid-body, malformed) surfaces as :class:`bgfetch.errors.NetworkError`
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing, asynccontextmanager
 
 import attrs
 import h11
@@ -114,7 +114,8 @@ class ConnectionPool:
         """Send one request; yield the response head and its body's bytes as they arrive.
 
         Leaving the block before the body ends closes the connection ("terminate");
-        a connection whose exchange completed cleanly goes back to the pool.
+        a connection whose exchange completed cleanly goes back to the pool.  The body
+        iterator is this block's: it is closed when the block ends, however it ends.
         """
         report = _monotonic(on_body_sent)
         async with self._limit(origin):
@@ -140,14 +141,17 @@ class ConnectionPool:
             except BaseException:
                 await connection.close()
                 raise
-            try:
-                yield head, self._body(connection)
-            except STREAM_ERRORS as error:
-                await connection.close()
-                raise NetworkError(f"{origin}: connection failed: {_describe(error)}") from error
-            except BaseException:
-                await connection.close()
-                raise
+            async with aclosing(self._body(connection)) as response_body:
+                try:
+                    yield head, response_body
+                except STREAM_ERRORS as error:
+                    await connection.close()
+                    raise NetworkError(
+                        f"{origin}: connection failed: {_describe(error)}"
+                    ) from error
+                except BaseException:
+                    await connection.close()
+                    raise
             if connection.reusable:
                 self._checkin(connection)
             else:
@@ -194,7 +198,7 @@ class ConnectionPool:
                 )
             raise NetworkError(f"{connection.origin}: unexpected {type(event).__name__}")
 
-    async def _body(self, connection: Connection) -> AsyncIterator[bytes]:
+    async def _body(self, connection: Connection) -> AsyncGenerator[bytes, None]:
         while True:
             try:
                 event = await connection.next_event()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import urllib.parse
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, Iterable
 from typing import Any
 
 import attrs
@@ -40,12 +40,19 @@ class Body:
         return None if self.source is None else len(self.source)
 
     async def wait(self) -> bytes:
-        """Fetch's "wait for body": read the stream, if any, into ``source``."""
+        """Fetch's "wait for body": read the stream, if any, into ``source``.  The body
+        owns its stream: an async generator is closed even if the read ends early (a
+        chunk that is not bytes, a cancellation)."""
         if self.source is None:
             buffer = bytearray()
             assert self.stream is not None
-            async for chunk in self.stream:
-                buffer += bytes(chunk)
+            chunks = aiter(self.stream)
+            try:
+                async for chunk in chunks:
+                    buffer += bytes(chunk)
+            finally:
+                if isinstance(chunks, AsyncGenerator):
+                    await chunks.aclose()
             self.source = bytes(buffer)
             self.stream = None
         return self.source

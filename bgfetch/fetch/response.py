@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from typing import Any
 
 import attrs
@@ -163,10 +164,16 @@ class Response:
 
     The body is an async iterator of byte chunks (the ReadableStream); read it with
     ``await response.bytes()``, ``await response.text()``, ``await response.json()``,
-    or ``async for chunk in response``.
+    or ``async for chunk in response``.  The Response owns its stream: when the
+    iteration over it ends, read to the end or left early, the stream is closed.  (A
+    reader that may stop early closes the iteration at once with
+    ``async with contextlib.aclosing(aiter(response)) as chunks``; after a bare
+    ``break``, trio closes it once it is garbage collected.)
     """
 
-    def __init__(self, response: InternalResponse, stream: AsyncIterator[bytes] | None) -> None:
+    def __init__(
+        self, response: InternalResponse, stream: AsyncGenerator[bytes, None] | None
+    ) -> None:
         self.response = response
         self.headers = Headers.over(response.header_list)
         self._stream = stream
@@ -193,22 +200,24 @@ class Response:
         url = self.response.url
         return url.without_fragment() if url is not None else ""
 
-    def __aiter__(self) -> AsyncIterator[bytes]:
+    def __aiter__(self) -> AsyncGenerator[bytes, None]:
         if self.body_used:
             raise TypeError(f"the body of the response for {self.url} was already read")
         self.body_used = True
         return self._chunks()
 
-    async def _chunks(self) -> AsyncIterator[bytes]:
+    async def _chunks(self) -> AsyncGenerator[bytes, None]:
         if self._stream is None:
             return
-        async for chunk in self._stream:
-            yield chunk
+        async with aclosing(self._stream) as stream:
+            async for chunk in stream:
+                yield chunk
 
     async def bytes(self) -> bytes:
         buffer = bytearray()
-        async for chunk in self:
-            buffer += chunk
+        async with aclosing(aiter(self)) as chunks:
+            async for chunk in chunks:
+                buffer += chunk
         return bytes(buffer)
 
     async def text(self) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from bgfetch.errors import AbortError
 from bgfetch.fetch.request import Request
@@ -72,7 +72,7 @@ def create_record_objects(
 
 async def _stream_from_storage(
     response_data: BackgroundFetchResponse, url: str
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """#create-settled-fetches-algorithm, steps 2.6-2.8: the pull action of step 2.8, as an
     async generator: each iteration is one pull."""
     # 2.6. Let transmittedBytes be 0.
@@ -125,7 +125,7 @@ async def _stream_from_storage(
 
 async def _resolve_response_ready(
     response_data: BackgroundFetchResponse,
-    stream: AsyncIterator[bytes],
+    stream: AsyncGenerator[bytes, None],
     response_ready: Promise[Response],
     realm: Environment,
     url: str,

@@ -17,7 +17,7 @@ as 0a1eaad says.  SPEC-NOTES.md SN-2017-10, SN-2017-13.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from bgfetch.errors import AbortError
 from bgfetch.fetch.request import InternalRequest, Request, RequestInfo
@@ -146,7 +146,7 @@ def create_active_fetches(
     return record_objects
 
 
-async def _stream_from_storage(record: BackgroundFetchRecord) -> AsyncIterator[bytes]:
+async def _stream_from_storage(record: BackgroundFetchRecord) -> AsyncGenerator[bytes, None]:
     """Create record objects, step 2.7's pull action (4e709be,
     #create-settled-fetches-algorithm), as an async generator: each iteration is one pull."""
     # 2.6. Let transmittedBytes be 0.
@@ -184,7 +184,7 @@ async def _stream_from_storage(record: BackgroundFetchRecord) -> AsyncIterator[b
 
 async def _resolve_response_ready(
     record: BackgroundFetchRecord,
-    stream: AsyncIterator[bytes],
+    stream: AsyncGenerator[bytes, None],
     response_ready: Promise[Response],
     realm: Environment,
 ) -> None:
