@@ -379,3 +379,27 @@ async def test_memory_is_bounded_by_what_is_in_flight_in_a_stored_user_agent(
         assert peak < 4 * 2**20, f"peak {peak} bytes for a {size}-byte body"
     else:
         assert peak > size
+
+
+async def test_a_fetch_still_queued_at_the_stop_was_never_accepted(virtual_network, tmp_path):
+    """fetch() reads request bodies before it accepts a background fetch (step 8.10):
+    one stopped while its body was still being read never existed, for the store too."""
+    served(virtual_network)
+
+    async def slow_body():
+        yield b"part"
+        await trio.sleep_forever()
+
+    async with bgfetch.open_user_agent(network=virtual_network, store=tmp_path) as ua:
+        _, registration = await open_window_with_worker(ua, worker_counting([]))
+        async with trio.open_nursery() as nursery:
+            request = bgfetch.Request(f"{ORIGIN}/small.txt", method="POST", body=slow_body())
+            nursery.start_soon(registration.background_fetch.fetch, "queued", request)
+            await trio.sleep(1)
+            nursery.cancel_scope.cancel()
+    async with bgfetch.open_user_agent(network=virtual_network, store=tmp_path) as ua:
+        _, registration = await open_window_with_worker(ua, worker_counting([]))
+        assert await registration.background_fetch.get_ids() == []
+        bg = await registration.background_fetch.fetch("queued", "/small.txt")
+        await until(lambda: bg.result != "")
+        assert bg.result == "success"
