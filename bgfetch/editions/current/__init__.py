@@ -19,6 +19,8 @@ records.py              #create-settled-fetches-algorithm,
 manager.py              #background-fetch-manager
 registration.py         #background-fetch-registration
 events.py               #background-fetch-event, #background-fetch-update-ui-event
+persist.py              what a stored user agent keeps, and restores (not in
+                        the spec: SPEC-NOTES.md SN-current-24)
 automation.py           #automation-click (WebDriver extension command)
 ======================  ===================================================
 

@@ -16,6 +16,8 @@ manager.py              #background-fetch-manager
 registration.py         #background-fetch-registration
 events.py               #background-fetch-event, #background-fetch-settled-event,
                         #background-fetch-update-event, #background-fetch-click-event
+persist.py              what a stored user agent keeps, and restores (not in
+                        the draft: SPEC-NOTES.md SN-2017-23)
 ======================  ===================================================
 
 Where the draft says TODO, the nearest later revision that settles it decides;
