@@ -53,9 +53,10 @@ and 127.0.0.1 works), in a user agent of bgfetch's own: a window opens at the fi
 URL's origin, a service worker is registered at scope "/", and once it is ready
 background_fetch.get(ID) is asked for a background fetch ID.  If there is none,
 fetch(ID, URLs, download_total=N, title=T) starts one; otherwise the command goes on
-with the existing one (how a restarted command resumes: this needs the store, see
---store).  The command ends when the fetch settled and its completion event was
-handled.  URLs of other origins than the first are fetched as the page would, with CORS.
+with the existing one, or handles the completion event of one that settled before a
+restart (how a restarted command resumes: this needs the store, see --store).  The
+command ends when the fetch settled and its completion event was handled.  URLs of
+other origins than the first are fetched as the page would, with CORS.
 
 The built-in service worker, on backgroundfetchsuccess and backgroundfetchfail
 (2017-10-12: backgroundfetched and backgroundfetchfail), streams each ok (2xx)
@@ -121,9 +122,9 @@ def _store_option(parser: argparse.ArgumentParser, *, optional: bool = False) ->
         "--store",
         metavar="DIR",
         help="where background fetches are kept across runs, so that a restarted "
-        "command resumes (default: bgfetch/store in the user data directory, "
-        "bgfetch/store-2017-10-12 for that edition; only once bgfetch has a store: until "
-        "then giving --store is an error)",
+        "command resumes (default: bgfetch/store in the user data directory; none for "
+        "the 2017-10-12 edition, which refuses a store for now; and none while bgfetch "
+        "has no store at all, when giving --store is an error)",
     )
     if optional:
         group.add_argument(

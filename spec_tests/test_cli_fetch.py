@@ -31,6 +31,7 @@ from bgfetch.command import fetch as fetch_command
 from bgfetch.command import stored
 from bgfetch.command.fetch import FetchOptions, run_fetch
 from bgfetch.command.files import file_name_for, sanitise
+from bgfetch.command.output import Output
 from bgfetch.testing import OriginServer, open_window_with_worker
 
 BODY = bytes(range(256)) * 1000  # 256,000 bytes
@@ -390,6 +391,87 @@ def test_the_store_keyword_is_detected() -> None:
     assert stored.store_supported() == (
         "store" in __import__("inspect").signature(bgfetch.open_user_agent).parameters
     )
+
+
+# -- with a store ------------------------------------------------------------------------
+
+needs_store = pytest.mark.skipif(
+    not stored.store_supported(), reason="bgfetch.open_user_agent takes no store= yet"
+)
+
+
+class StopMidway(io.StringIO):
+    """A stdout that cancels *scope* at the second progress line ("job: 20% (...)"):
+    the download is well begun, and far from over."""
+
+    def __init__(self, scope: trio.CancelScope) -> None:
+        super().__init__()
+        self.scope = scope
+        self.progress_lines = 0
+
+    def write(self, text: str) -> int:
+        self.progress_lines += "% (" in text
+        if self.progress_lines == 2:
+            self.scope.cancel()
+        return super().write(text)
+
+
+async def stored_command(command: str, store: Path, id: str | None = None) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = await stored.run_stored(command, store, Output(out), Output(err), id=id)
+    return status, out.getvalue() + err.getvalue()
+
+
+@needs_store
+async def test_a_restarted_command_resumes_from_the_store(tmp_path: Path) -> None:
+    server = OriginServer()
+    server.add("/big.bin", BODY * 4, throttle=2_000_000, etag='"v1"')
+    store, out = tmp_path / "store", tmp_path / "out"
+    async with trio.open_nursery() as nursery:
+        origin = await serve(nursery, server)
+        options = FetchOptions([origin + "/big.bin"], "job", out=out, store=store)
+        with trio.CancelScope() as scope:  # the first run stops midway, as if killed
+            await run_fetch(options, stdout=StopMidway(scope), stderr=io.StringIO())
+        assert files_under(out) == set()
+        status, listing = await stored_command("list", store)
+        assert status == 0 and listing.startswith(f"job\t{origin}\t-\t")
+        assert listing.rstrip().endswith("running")
+        stdout, stderr = io.StringIO(), io.StringIO()
+        assert await run_fetch(options, stdout=stdout, stderr=stderr) == 0, stderr.getvalue()
+        nursery.cancel_scope.cancel()
+    assert "job: resuming the background fetch started earlier" in stdout.getvalue()
+    assert (out / "big.bin").read_bytes() == BODY * 4
+    assert (server.requests_for("/big.bin")[-1].header("range") or "").startswith("bytes=")
+
+
+@needs_store
+async def test_abort_from_the_store_then_the_command_handles_the_abort(tmp_path: Path) -> None:
+    server = OriginServer()
+    server.add("/big.bin", BODY * 4, throttle=2_000_000, etag='"v1"')
+    store, out = tmp_path / "store", tmp_path / "out"
+    async with trio.open_nursery() as nursery:
+        origin = await serve(nursery, server)
+        options = FetchOptions([origin + "/big.bin"], "job", out=out, store=store)
+        with trio.CancelScope() as scope:
+            await run_fetch(options, stdout=StopMidway(scope), stderr=io.StringIO())
+        options.json = True
+        assert await stored_command("show", store, "missing") == (
+            1,
+            "bgfetch show: no background fetch with id 'missing' is displayed (displayed: 'job')\n",
+        )
+        assert await stored_command("abort", store, "job") == (0, "job: aborted (failure)\n")
+        # The abort event was not handled (no worker ran): the next run handles it.
+        stdout, stderr = io.StringIO(), io.StringIO()
+        assert await run_fetch(options, stdout=stdout, stderr=stderr) == 1
+        result = json.loads(stdout.getvalue())
+        assert (result["event"], result["failure_reason"]) == ("backgroundfetchabort", "aborted")
+        assert "has settled; handling its completion event" in stderr.getvalue()
+        # That was the end of it: the run after starts a new background fetch.
+        stdout = io.StringIO()
+        assert await run_fetch(options, stdout=stdout, stderr=io.StringIO()) == 0
+        assert json.loads(stdout.getvalue())["event"] == "backgroundfetchsuccess"
+        nursery.cancel_scope.cancel()
+    assert files_under(out) == {"big.bin"}
 
 
 # -- as a process ------------------------------------------------------------------------

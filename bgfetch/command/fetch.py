@@ -198,16 +198,26 @@ class FetchRun:
     async def run(self) -> int:
         options, prepared = self.options, self.prepared
         network = bgfetch.RealNetwork(ca_certs=options.ca_certs)
-        watch = CompletionWatch(prepared.worker, prepared.edition, options.id, self._arrived)
+        watch = CompletionWatch(prepared.worker, prepared.edition, self._arrived)
         async with open_agent(options.store, network=network, edition=prepared.edition.NAME) as ua:
             window = await ua.open_window(prepared.page)
             container = window.navigator.service_worker
             await container.register(prepared.worker, scope="/")
             registration = await container.ready
             manager = registration.background_fetch
+            # With a store, the user agent restored what an earlier run left: a background
+            # fetch still active (get() finds it), or one that settled but whose completion
+            # event was not handled (only its display shows it; the event comes again).
+            restored = _find_display(ua, options.id)
             self.bg = await manager.get(options.id)
             if self.bg is not None:
                 self.human.line(f"{options.id}: resuming the background fetch started earlier")
+            elif restored is not None and _event_pending(restored):
+                self.bg = SettledEarlier(restored)
+                self.human.line(
+                    f"{options.id}: the background fetch started earlier has settled; "
+                    "handling its completion event"
+                )
             else:
                 try:
                     self.bg = await manager.fetch(
@@ -222,7 +232,9 @@ class FetchRun:
                 except Exception as error:
                     self.err.write(f"bgfetch fetch: fetch() rejected: {_why(error)}\n")
                     return EXIT_FAILED
-            self.display = _find_display(ua, options.id)
+            concept = self.bg.background_fetch
+            self.display = next((d for d in ua.ui.displays if d.bg_fetch is concept), None)
+            watch.expect(concept)
             self.view = make_view(self.human, options.id, options.title or "", quiet=options.quiet)
             self.view.start(self.now())
             self.bg.add_event_listener("progress", lambda event: self._refresh())
@@ -243,6 +255,8 @@ class FetchRun:
 
     def _arrived(self, event: Any) -> None:
         self.event = event
+        if isinstance(self.bg, SettledEarlier) and hasattr(event, "registration"):
+            self.bg = event.registration  # the numbers, as a page sees them
         if self.display is not None:
             self.records = record_states(self.display)
 
@@ -271,7 +285,9 @@ class FetchRun:
 
     def saved(self) -> list[SavedRecord]:
         saving = self.prepared.saving
-        return saving.saved.get(self.options.id, []) if saving is not None else []
+        if saving is None or self.bg is None:
+            return []
+        return saving.saved.get(self.bg.background_fetch, [])
 
     def summary(self) -> dict[str, Any]:
         """What ``--json`` prints."""
@@ -325,6 +341,30 @@ class FetchRun:
             self.err.write(f"bgfetch fetch: background fetch {id!r} failed{reason}\n")
             return EXIT_FAILED
         return EXIT_FAILED if errors else EXIT_OK
+
+
+class SettledEarlier:
+    """A background fetch that settled before a restart, its completion event not yet
+    handled: what a BackgroundFetchRegistration would say, read from its display."""
+
+    def __init__(self, display: Any) -> None:
+        self.display = display
+        self.background_fetch = display.bg_fetch
+
+    downloaded = property(lambda self: self.display.downloaded)
+    download_total = property(lambda self: self.display.download_total)
+    uploaded = property(lambda self: getattr(self.display, "uploaded", 0))
+    upload_total = property(lambda self: getattr(self.display, "upload_total", 0))
+    result = property(lambda self: self.background_fetch.result)
+    failure_reason = property(lambda self: self.background_fetch.failure_reason)
+
+    def add_event_listener(self, type: str, listener: Any) -> None:
+        """No progress comes: it is over."""
+
+
+def _event_pending(display: Any) -> bool:
+    """Whether *display*'s background fetch still has a completion event to handle."""
+    return getattr(display.bg_fetch, "completion_event", "handled") != "handled"
 
 
 def _find_display(ua: Any, id: str) -> Any:

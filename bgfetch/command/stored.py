@@ -32,9 +32,17 @@ def store_supported() -> bool:
     return "store" in inspect.signature(bgfetch.open_user_agent).parameters
 
 
-def default_store(edition: str = "current") -> Path:
-    """Where background fetches are kept by default: ``store`` in the user's data
-    directory (``store-2017-10-12`` for the draft: a store holds one edition's state)."""
+DEFAULT_STORE_EDITIONS = ("current",)
+"""The editions that get a store by default.  The 2017-10-12 edition refuses a store
+for now (its persist.py): it runs without one unless ``--store`` asks for one."""
+
+
+def default_store(edition: str = "current") -> Path | None:
+    """Where background fetches are kept by default: ``bgfetch/store`` in the user's
+    data directory (``store-<edition>`` for another edition: a store holds one edition's
+    state), or None for an edition that keeps no store."""
+    if edition not in DEFAULT_STORE_EDITIONS:
+        return None
     name = "store" if edition == "current" else f"store-{edition}"
     return Path(platformdirs.user_data_dir("bgfetch")) / name
 
@@ -54,7 +62,8 @@ def require_store(given: str | None, command: str, edition: str = "current") -> 
     if not store_supported():
         raise UsageError(f"{command}: {NO_STORE}")
     store = resolve_store(given, edition)
-    assert store is not None
+    if store is None:
+        raise UsageError(f"{command}: the {edition} edition keeps no store (see --store)")
     return store
 
 

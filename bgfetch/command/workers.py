@@ -54,13 +54,13 @@ class SavedRecord:
 
 
 class SavingWorker:
-    """The built-in worker: ``worker`` saves every ok response to *out*; ``saved[id]``
-    lists what it did with each record, in the records' order."""
+    """The built-in worker: ``worker`` saves every ok response to *out*; ``saved``, by
+    background fetch (the concept), lists what it did with each record, in order."""
 
     def __init__(self, edition: ModuleType, out: Path) -> None:
         self.out = out
         self.worker = ServiceWorker("bgfetch-fetch")
-        self.saved: dict[str, list[SavedRecord]] = {}
+        self.saved: dict[Any, list[SavedRecord]] = {}
         if is_draft(edition):
             for name in ("backgroundfetched", "backgroundfetchfail"):
                 self.worker.add_event_listener(name, self._on_settled_fetches)
@@ -80,7 +80,7 @@ class SavingWorker:
                 saved.append(SavedRecord(url, error=f"{type(error).__name__}: {error}"))
                 continue
             saved.append(await self._save(url, response))
-        self.saved[registration.id] = saved
+        self.saved[event.background_fetch] = saved
 
     async def _on_settled_fetches(self, event: Any) -> None:
         """2017-10-12: the settled fetches; a fetch without a response has None."""
@@ -91,7 +91,7 @@ class SavingWorker:
                 saved.append(SavedRecord(url, error="no response"))
                 continue
             saved.append(await self._save(url, settled.response))
-        self.saved[event.id] = saved
+        self.saved[event.background_fetch] = saved
 
     async def _save(self, url: str, response: Any) -> SavedRecord:
         status = int(response.status)
@@ -132,40 +132,51 @@ def load_worker(spec: str) -> ServiceWorker:
     return target
 
 
-def event_id(event: Any) -> str:
-    """The background fetch id of a completion event, in either edition."""
-    registration = getattr(event, "registration", None)
-    return str(registration.id if registration is not None else event.id)
-
-
 class CompletionWatch:
-    """Hears the completion event of background fetch *id* on *worker* (any worker: a
-    listener of its own, added last), and waits until that event is no longer active:
-    every handler returned and every ``wait_until`` promise settled."""
+    """Hears the completion events on *worker* (any worker: a listener of its own, added
+    last) and waits for the one of the background fetch it is told to expect, until that
+    event is no longer active: every handler returned, every ``wait_until`` settled.
+
+    Matched by the background fetch itself, not its id: a stored user agent may deliver
+    the event of an earlier fetch with the same id, one that settled before a restart.
+    """
 
     def __init__(
         self,
         worker: ServiceWorker,
         edition: ModuleType,
-        id: str,
         on_arrival: Callable[[Any], None] | None = None,
     ) -> None:
-        self.id = id
         self.event: Any = None
         self.on_arrival = on_arrival
+        self._heard: list[Any] = []
+        self._expected: Any = None
         self._arrived = trio.Event()
         for name in completion_events(edition):
             worker.add_event_listener(name, self._listener)
 
+    def expect(self, bg_fetch: Any) -> None:
+        """Wait for the completion event of *bg_fetch* (a background fetch concept)."""
+        self._expected = bg_fetch
+        self._match()
+
     def _listener(self, event: Any) -> None:
-        if self.event is None and event_id(event) == self.id:
-            self.event = event
-            if self.on_arrival is not None:
-                self.on_arrival(event)
-            self._arrived.set()
+        self._heard.append(event)
+        self._match()
+
+    def _match(self) -> None:
+        if self.event is not None or self._expected is None:
+            return
+        for event in self._heard:
+            if event.background_fetch is self._expected:
+                self.event = event
+                if self.on_arrival is not None:
+                    self.on_arrival(event)
+                self._arrived.set()
+                return
 
     async def handled(self) -> Any:
-        """The completion event, once it was dispatched and is no longer active."""
+        """The expected completion event, once dispatched and no longer active."""
         await self._arrived.wait()
         await self.event.wait_inactive()
         return self.event
