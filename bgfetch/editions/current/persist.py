@@ -1,33 +1,26 @@
-"""What a stored user agent remembers of this edition's concepts, and how it restores
-them (not in the spec, which has no restarts: SPEC-NOTES.md SN-current-24).
+"""What a stored user agent keeps of this edition's concepts, and how it restores them
+(not in the spec, which has no restarts: SPEC-NOTES.md SN-current-24).
 
-The store (:mod:`bgfetch.store.sqlite`) keeps, per (kind, key), a JSON value:
-
-* ``registration``, by scope URL: a service worker registration;
-* ``background fetch``, by the background fetch's key: every field of the concept,
-  whether it is in its registration's active background fetches, and whether its
-  completion event was fired and handled;
-* ``record``, by "<key>/<index>": the record's request (with its body), its response
-  data's stored bytes (by number), response (without body) and result.
-
-Every assignment to a concept's field saves its row (:class:`~bgfetch.infra.Watched`);
-appended bytes keep their own length in the store.
+A background fetch's row holds every field of the concept, whether it is in its
+registration's active background fetches, and whether its completion event was
+fired and handled; a record's row its request (with its body) and its response data:
+the stored bytes (by number), the response (without body) and the result
+(:mod:`bgfetch.store.rows` saves them as they change).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bgfetch.infra import ParallelQueue
-from bgfetch.store.base import Store
+from bgfetch.store import rows
 from bgfetch.store.codec import (
     request_from_json,
     request_to_json,
     response_from_json,
     response_to_json,
 )
-from bgfetch.sw.registration import Registration
-from bgfetch.url import parse_url
+from bgfetch.store.rows import Row, Saved
 
 from .concepts import (
     BackgroundFetch,
@@ -40,103 +33,82 @@ from .concepts import (
 if TYPE_CHECKING:
     from bgfetch.useragent import UserAgent
 
-REGISTRATION, BACKGROUND_FETCH, RECORD = "registration", "background fetch", "record"
+
+def _parts(record: BackgroundFetchRecord) -> tuple[Saved, ...]:
+    return (record, record.response_data)
 
 
 def remember(bg_fetch: BackgroundFetch) -> None:
-    """Save *bg_fetch*, its records and its registration, and save each again whenever
-    it changes.  Nothing for a user agent whose store is in memory."""
-    store = bg_fetch.service_worker_registration.user_agent.store
-    if not store.persistent:
-        return
-    registration = bg_fetch.service_worker_registration
-    store.save(REGISTRATION, registration.scope_url.href, {"scope": registration.scope_url.href})
-    for index, record in enumerate(bg_fetch.records):
-        _watch_record(bg_fetch, index, record)
-    bg_fetch.saver = lambda: _save_background_fetch(bg_fetch)
-    _save_background_fetch(bg_fetch)
+    """Keep *bg_fetch* in a stored user agent's store from now on."""
+    rows.remember(
+        bg_fetch,
+        fetch_row=lambda: _fetch_row(bg_fetch),
+        record_row=_record_row,
+        parts=_parts,
+    )
 
 
 def forget(bg_fetch: BackgroundFetch) -> None:
     """The background fetch is over: the store no longer keeps it."""
-    store = bg_fetch.service_worker_registration.user_agent.store
-    if not store.persistent:
-        return
-    bg_fetch.saver = None
-    for index, record in enumerate(bg_fetch.records):
-        record.saver = record.response_data.saver = None
-        store.delete(RECORD, f"{bg_fetch.key}/{index}")
-    store.delete(BACKGROUND_FETCH, bg_fetch.key)
+    rows.forget(bg_fetch, parts=_parts)
 
 
-def _watch_record(bg_fetch: BackgroundFetch, index: int, record: BackgroundFetchRecord) -> None:
-    def save() -> None:
-        # The record's response data may have been replaced ("redundant"): watch the new one.
-        record.response_data.saver = save
-        _save_record(bg_fetch, index, record)
-
-    record.saver = save
-    save()
-
-
-def _save_background_fetch(bg_fetch: BackgroundFetch) -> None:
+def _fetch_row(bg_fetch: BackgroundFetch) -> Row:
     registration = bg_fetch.service_worker_registration
     active = registration_extension(registration).active_background_fetches
-    registration.user_agent.store.save(
-        BACKGROUND_FETCH,
-        bg_fetch.key,
-        {
-            "scope": registration.scope_url.href,
-            "id": bg_fetch.id,
-            "records": len(bg_fetch.records),
-            "title": bg_fetch.title,
-            "download_total": bg_fetch.download_total,
-            "upload_total": bg_fetch.upload_total,
-            "icons": bg_fetch.icons,
-            "uploaded": bg_fetch.uploaded,
-            "result": bg_fetch.result,
-            "failure_reason": bg_fetch.failure_reason,
-            "records_available": bg_fetch.records_available,
-            "paused": bg_fetch.paused,
-            "abort_all": bg_fetch.abort_all,
-            "active": contains_background_fetch(active, bg_fetch),
-            "completion_event": bg_fetch.completion_event,
-        },
-    )
+    return {
+        "scope": registration.scope_url.href,
+        "id": bg_fetch.id,
+        "records": len(bg_fetch.records),
+        "title": bg_fetch.title,
+        "download_total": bg_fetch.download_total,
+        "upload_total": bg_fetch.upload_total,
+        "icons": bg_fetch.icons,
+        "uploaded": bg_fetch.uploaded,
+        "result": bg_fetch.result,
+        "failure_reason": bg_fetch.failure_reason,
+        "records_available": bg_fetch.records_available,
+        "paused": bg_fetch.paused,
+        "abort_all": bg_fetch.abort_all,
+        "active": contains_background_fetch(active, bg_fetch),
+        "completion_event": bg_fetch.completion_event,
+    }
 
 
-def _save_record(bg_fetch: BackgroundFetch, index: int, record: BackgroundFetchRecord) -> None:
-    store = bg_fetch.service_worker_registration.user_agent.store
+def _record_row(record: BackgroundFetchRecord) -> Row:
     response_data = record.response_data
     if response_data.result in ("success", "bad-status"):
         response_data.bytes.sync()  # a complete record's bytes are durable before it says so
-    store.save(
-        RECORD,
-        f"{bg_fetch.key}/{index}",
-        {
-            "request": request_to_json(record.request),
-            "bytes": response_data.bytes.id,
-            "response": response_to_json(response_data.response),
-            "result": response_data.result,
-            "resumes": record.resumes,
-        },
-    )
+    return {
+        "request": request_to_json(record.request),
+        "bytes": response_data.bytes.id,
+        "response": response_to_json(response_data.response),
+        "result": response_data.result,
+        "resumes": record.resumes,
+    }
 
 
 def restore(user_agent: UserAgent) -> list[BackgroundFetch]:
-    """Every background fetch the store holds, as this edition's concepts, with their
-    service worker registrations (without workers: the host registers them again)."""
+    """Every background fetch the store holds, as this edition's concepts."""
     store = user_agent.store
-    for scope in store.load(REGISTRATION):
-        if scope not in user_agent.registrations:
-            user_agent.registrations[scope] = Registration(user_agent, parse_url(scope))
-    records = store.load(RECORD)
     restored = []
-    for key, row in store.load(BACKGROUND_FETCH).items():
+    for key, row, record_rows in rows.kept_background_fetches(user_agent):
         registration = user_agent.registrations[row["scope"]]
+        records = [
+            BackgroundFetchRecord(
+                request=request_from_json(record["request"]),
+                response_data=BackgroundFetchResponse(
+                    store.bytes_by_id(record["bytes"]),
+                    response=response_from_json(record["response"]),
+                    result=record["result"],
+                ),
+                resumes=record["resumes"],
+            )
+            for record in record_rows
+        ]
         bg_fetch = BackgroundFetch(
             id=row["id"],
-            records=[_record(store, records[f"{key}/{i}"]) for i in range(row["records"])],
+            records=records,
             title=row["title"],
             download_total=row["download_total"],
             upload_total=row["upload_total"],
@@ -159,15 +131,3 @@ def restore(user_agent: UserAgent) -> list[BackgroundFetch]:
         remember(bg_fetch)
         restored.append(bg_fetch)
     return restored
-
-
-def _record(store: Store, row: dict[str, Any]) -> BackgroundFetchRecord:
-    return BackgroundFetchRecord(
-        request=request_from_json(row["request"]),
-        response_data=BackgroundFetchResponse(
-            store.bytes_by_id(row["bytes"]),
-            response=response_from_json(row["response"]),
-            result=row["result"],
-        ),
-        resumes=row["resumes"],
-    )
