@@ -7,7 +7,11 @@ refuse).  Tests and the demo play the user through these objects.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from bgfetch.sw.environment import Environment
+    from bgfetch.sw.registration import Registration
 
 
 class Display(Protocol):
@@ -42,7 +46,7 @@ class UserInterface:
     def add(self, display: Display) -> None:
         self.displays.append(display)
 
-    def remove(self, display: Display) -> None:
+    def remove(self, display: object) -> None:
         """The user dismissed *display*: the UI forgets it."""
         self.displays.remove(display)
 
@@ -53,3 +57,59 @@ class UserInterface:
                 return display
         shown = ", ".join(repr(d.id) for d in self.displays) or "none"
         raise KeyError(f"no background fetch with id {id!r} is displayed (displayed: {shown})")
+
+
+class Shown(Protocol):
+    """A background fetch, of either edition, as far as its display goes."""
+
+    id: str
+    title: str
+    icons: list[Any]
+    download_total: int
+    service_worker_registration: Registration
+
+
+class DisplayBase:
+    """What every edition's display shows of its background fetch: its id, the origin
+    (prominently), its title, icons and download total.  An edition's display adds
+    the progress it can show and the user's actions."""
+
+    def __init__(self, bg_fetch: Any, environment: Environment | None) -> None:
+        self.bg_fetch = bg_fetch  # the edition's background fetch (a Shown)
+        # The environment it was displayed from: None for one restored after a restart.
+        self.environment = environment
+        self.dismissed = False
+
+    @property
+    def id(self) -> str:
+        bg_fetch: Shown = self.bg_fetch
+        return bg_fetch.id
+
+    @property
+    def origin(self) -> str:
+        """The scope URL's origin."""
+        bg_fetch: Shown = self.bg_fetch
+        origin = bg_fetch.service_worker_registration.scope_url.origin
+        assert origin is not None  # a registration's scope has a tuple origin
+        return origin.serialize()
+
+    @property
+    def title(self) -> str:
+        bg_fetch: Shown = self.bg_fetch
+        return bg_fetch.title
+
+    @property
+    def icons(self) -> list[Any]:
+        bg_fetch: Shown = self.bg_fetch
+        return bg_fetch.icons
+
+    @property
+    def download_total(self) -> int:
+        bg_fetch: Shown = self.bg_fetch
+        return bg_fetch.download_total
+
+    def forget(self) -> None:
+        """The user dismissed it: the UI no longer shows it."""
+        self.dismissed = True
+        bg_fetch: Shown = self.bg_fetch
+        bg_fetch.service_worker_registration.user_agent.ui.remove(self)

@@ -6,10 +6,9 @@ and its methods are what the user can do.  ``ua.ui.find(id)`` finds it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from bgfetch.errors import InvalidStateError
 from bgfetch.sw.environment import Environment
+from bgfetch.ui import DisplayBase
 
 from .concepts import BackgroundFetch
 from .instances import fire_a_background_fetch_click_event
@@ -17,38 +16,20 @@ from .instances import fire_a_background_fetch_click_event
 ANCHOR = "#background-fetch-display-algorithm"
 
 
-class BackgroundFetchDisplay:
+class BackgroundFetchDisplay(DisplayBase):
+    """The UI of one background fetch: the origin (prominently), title and icons
+    (ui.DisplayBase), the progress, and what the user can do."""
+
+    bg_fetch: BackgroundFetch
+
     def __init__(self, bg_fetch: BackgroundFetch, environment: Environment | None) -> None:
-        self.bg_fetch = bg_fetch
-        self.environment = environment
+        super().__init__(bg_fetch, environment)
         self.awaiting_permission = False
-        self.dismissed = False
 
-    # What the UI shows.
-    @property
-    def id(self) -> str:
-        return self.bg_fetch.id
-
-    @property
-    def origin(self) -> str:
-        """Prominently displayed: the scope URL's origin."""
-        return self.bg_fetch.service_worker_registration.scope_url.origin.serialize()  # type: ignore[union-attr]
-
-    @property
-    def title(self) -> str:
-        return self.bg_fetch.title
-
-    @property
-    def icons(self) -> list[Any]:
-        return self.bg_fetch.icons
-
+    # What the UI shows, besides the origin, title and icons.
     @property
     def downloaded(self) -> int:
         return self.bg_fetch.stored_body_bytes_total()
-
-    @property
-    def download_total(self) -> int:
-        return self.bg_fetch.download_total
 
     @property
     def uploaded(self) -> int:
@@ -116,8 +97,7 @@ class BackgroundFetchDisplay:
                 f"background fetch {self.id!r} is still running: it cannot be dismissed "
                 "without aborting"
             )
-        self.dismissed = True
-        self.bg_fetch.service_worker_registration.user_agent.ui.remove(self)
+        self.forget()
 
     def __repr__(self) -> str:
         return (

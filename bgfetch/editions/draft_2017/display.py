@@ -15,11 +15,10 @@ background fetch; ``ua.ui.find(id)`` finds it.  Clicking fires
 
 from __future__ import annotations
 
-from typing import Any
-
 from bgfetch.errors import InvalidStateError
 from bgfetch.sw.environment import Environment
 from bgfetch.sw.registration import fire_functional_event
+from bgfetch.ui import DisplayBase
 
 from .concepts import BackgroundFetch
 from .events import BackgroundFetchClickEvent
@@ -27,37 +26,16 @@ from .events import BackgroundFetchClickEvent
 ANCHOR = "#privacy-and-bandwidth-use"
 
 
-class BackgroundFetchDisplay:
-    def __init__(self, bg_fetch: BackgroundFetch, environment: Environment | None) -> None:
-        self.bg_fetch = bg_fetch
-        self.environment = environment
-        self.dismissed = False
+class BackgroundFetchDisplay(DisplayBase):
+    """The UI of one background fetch: the origin, with "equal or greater visibility"
+    than the title and icons (ui.DisplayBase), the progress, and what the user can do."""
 
-    # What the UI shows: the origin, with "equal or greater visibility" than the title
-    # and icons, and the progress.
-    @property
-    def id(self) -> str:
-        return self.bg_fetch.id
+    bg_fetch: BackgroundFetch
 
-    @property
-    def origin(self) -> str:
-        return self.bg_fetch.service_worker_registration.scope_url.origin.serialize()  # type: ignore[union-attr]
-
-    @property
-    def title(self) -> str:
-        return self.bg_fetch.title
-
-    @property
-    def icons(self) -> list[Any]:
-        return self.bg_fetch.icons
-
+    # What the UI shows, besides the origin, title and icons.
     @property
     def downloaded(self) -> int:
         return self.bg_fetch.last_reported_download
-
-    @property
-    def download_total(self) -> int:
-        return self.bg_fetch.download_total
 
     @property
     def state(self) -> str:
@@ -98,8 +76,7 @@ class BackgroundFetchDisplay:
                 f"background fetch {self.id!r} is still running: it cannot be dismissed "
                 "without aborting"
             )
-        self.dismissed = True
-        self.bg_fetch.service_worker_registration.user_agent.ui.remove(self)
+        self.forget()
 
     def __repr__(self) -> str:
         return (
