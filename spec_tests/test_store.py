@@ -403,3 +403,28 @@ async def test_a_fetch_still_queued_at_the_stop_was_never_accepted(virtual_netwo
         bg = await registration.background_fetch.fetch("queued", "/small.txt")
         await until(lambda: bg.result != "")
         assert bg.result == "success"
+
+
+@pytest.mark.parametrize("bgfetch_edition", ["current", "2017-10-12"])
+async def test_an_unfinished_post_is_not_sent_again_after_a_restart(
+    virtual_network, tmp_path, bgfetch_edition
+):
+    server = OriginServer()
+    server.add("/upload", b"ok" * 50_000, throttle=10_000)
+    virtual_network.serve(ORIGIN, server)
+    options = {"network": virtual_network, "store": tmp_path, "edition": bgfetch_edition}
+    async with bgfetch.open_user_agent(**options) as ua:
+        _, registration = await open_window_with_worker(ua, bgfetch.ServiceWorker())
+        request = bgfetch.Request(f"{ORIGIN}/upload", method="POST", body=b"payload")
+        await registration.background_fetch.fetch("post", request)
+        await trio.sleep(2)
+    events: list[str] = []
+    worker = bgfetch.ServiceWorker()
+    for name in ("backgroundfetchfail", "backgroundfetchsuccess", "backgroundfetched"):
+        worker.add_event_listener(name, lambda event: events.append(event.type))
+    async with bgfetch.open_user_agent(**options) as ua:
+        display = ua.ui.find("post")
+        await open_window_with_worker(ua, worker)
+        await until(lambda: display.bg_fetch.tasks.done)
+    assert [r.method for r in server.requests] == ["POST"]  # sent once, before the stop
+    assert events == ["backgroundfetchfail"]

@@ -539,10 +539,15 @@ def continue_a_restored_background_fetch(bg_fetch: BackgroundFetch) -> None:
     restored after a restart, from where its stored state says (SPEC-NOTES.md
     SN-current-24).  Records already complete are not fetched again; the others
     resume with a range request; a completion event that was due, or whose handler
-    was running at the crash, is fired (again)."""
+    was running at the crash, is fired (again).  A record of another method that had
+    not finished may have been sent already: it is not sent again, but fails as a
+    non-`GET` whose connection was cut does ("fetch-error")."""
     bg_fetch.update_handling_queue.start(bg_fetch.tasks)
     display(bg_fetch, None)
     if bg_fetch.result == "":
+        for record in bg_fetch.records:
+            if record.response_data.result == "" and record.request.method != "GET":
+                record.response_data.result = "fetch-error"
         bg_fetch.tasks.in_parallel(perform_a_background_fetch, bg_fetch)
         return
     records_stopped = trio.Event()

@@ -419,10 +419,15 @@ def continue_a_restored_background_fetch(bg_fetch: BackgroundFetch) -> None:
     after a restart, from where its stored state says (SPEC-NOTES.md SN-2017-23).
     Records already complete are not fetched again; the others resume with a range
     request; a settled event that was due, or whose handler was running at the crash,
-    is fired (again)."""
+    is fired (again).  A record of another method that had not finished may have been
+    sent already: it is not sent again, but abandoned as a non-`GET` network error is
+    (step 6.6)."""
     bg_fetch.progress_handling_queue.start(bg_fetch.tasks)
     show(bg_fetch, None)
     if bg_fetch.settled_event == "":
+        for record in bg_fetch.records:
+            if record.outcome == "" and record.request.method != "GET":
+                record.outcome = "failed"
         bg_fetch.tasks.in_parallel(attempt_a_background_fetch, bg_fetch)
         return
     records_stopped = trio.Event()
