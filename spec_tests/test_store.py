@@ -428,3 +428,34 @@ async def test_an_unfinished_post_is_not_sent_again_after_a_restart(
         await until(lambda: display.bg_fetch.tasks.done)
     assert [r.method for r in server.requests] == ["POST"]  # sent once, before the stop
     assert events == ["backgroundfetchfail"]
+
+
+async def test_a_settled_fetch_whose_event_was_never_fired_gets_it_after_a_restart(
+    virtual_network, tmp_path
+):
+    """The state a stop between step 8.6 (the result is set) and 8.13 (the event is
+    fired) leaves; made here by holding the handler and then writing the row back to
+    "not fired", as a user agent that stopped a moment earlier would have left it."""
+    served(virtual_network)
+    events: list[str] = []
+    never = trio.Event()
+    async with bgfetch.open_user_agent(network=virtual_network, store=tmp_path) as ua:
+        _, registration = await open_window_with_worker(ua, worker_counting(events, hold=never))
+        await registration.background_fetch.fetch("due", "/small.txt")
+        await until(lambda: events == ["backgroundfetchsuccess"])
+    db = sqlite3.connect(tmp_path / "state.sqlite3")
+    (value,) = db.execute("SELECT value FROM state WHERE kind = 'background fetch'").fetchone()
+    assert '"completion_event": "fired"' in value and '"result": "success"' in value
+    db.execute(
+        "UPDATE state SET value = ? WHERE kind = 'background fetch'",
+        (value.replace('"completion_event": "fired"', '"completion_event": ""'),),
+    )
+    db.commit()
+    db.close()
+    events.clear()
+    async with bgfetch.open_user_agent(network=virtual_network, store=tmp_path) as ua:
+        display = ua.ui.find("due")
+        await open_window_with_worker(ua, worker_counting(events))
+        await until(lambda: display.bg_fetch.tasks.done)
+    assert events == ["backgroundfetchsuccess"]
+    assert BODIES == {"small.txt": b"small"}
