@@ -21,6 +21,17 @@ class StorageFull(Exception):
     into "quota-exceeded" or a QuotaExceededError."""
 
 
+def check_quota(origin: Origin, used: int, size: int, quota: int | None) -> int:
+    """The usage after storing *size* more bytes where *used* are: StorageFull, naming
+    the origin and the numbers, when that passes *quota* (None: no limit)."""
+    if quota is not None and used + size > quota:
+        raise StorageFull(
+            f"{origin}: storing {size} more bytes would use {used + size} of a "
+            f"{quota}-byte quota"
+        )
+    return used + size
+
+
 class StoredBytes(Protocol):
     """A byte sequence that only grows, readable while it grows."""
 

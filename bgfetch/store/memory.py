@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from bgfetch.store.base import DEFAULT_QUOTA, StorageFull
+from bgfetch.store.base import DEFAULT_QUOTA, check_quota
 from bgfetch.url import Origin
 
 
@@ -29,13 +29,7 @@ class MemoryStore:
         return self._usage.get(origin, 0)
 
     def reserve(self, origin: Origin, size: int) -> None:
-        used = self.usage(origin)
-        if self.quota is not None and used + size > self.quota:
-            raise StorageFull(
-                f"{origin}: storing {size} more bytes would use {used + size} of a "
-                f"{self.quota}-byte quota"
-            )
-        self._usage[origin] = used + size
+        self._usage[origin] = check_quota(origin, self.usage(origin), size, self.quota)
 
     def release(self, origin: Origin, size: int) -> None:
         self._usage[origin] = max(0, self.usage(origin) - size)

@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from bgfetch.store.base import StorageFull
+from bgfetch.store.base import check_quota
 from bgfetch.url import Origin, parse_url
 
 SCHEMA_VERSION = 1
@@ -166,13 +166,7 @@ class SQLiteStore:
         return self._usage.get(origin.serialize(), 0)
 
     def reserve(self, origin: Origin, size: int) -> None:
-        used = self.usage(origin)
-        if self.quota is not None and used + size > self.quota:
-            raise StorageFull(
-                f"{origin}: storing {size} more bytes would use {used + size} of a "
-                f"{self.quota}-byte quota"
-            )
-        self._set_usage(origin, used + size)
+        self._set_usage(origin, check_quota(origin, self.usage(origin), size, self.quota))
 
     def release(self, origin: Origin, size: int) -> None:
         self._set_usage(origin, max(0, self.usage(origin) - size))
