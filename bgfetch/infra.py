@@ -301,6 +301,12 @@ class EventLoop(ParallelQueue):
     """
 
     _owner: TaskOwner | None = attrs.field(default=None, init=False, repr=False)
+    # DOM's "report the exception", for an exception a listener raises: told the error,
+    # the listener and its arguments' first (the event).  Its owner sets it (the user
+    # agent's report_exception); unset, the exception is raised again.
+    report: Callable[[Exception, Callable[..., Any], Any], None] | None = attrs.field(
+        default=None, init=False, repr=False
+    )
 
     def start(self, owner: TaskOwner) -> None:
         self._owner = owner
@@ -319,17 +325,41 @@ class EventLoop(ParallelQueue):
         self._owner.in_parallel(fn, *args)
 
     def call_listener(self, listener: Callable[..., Any], *args: Any) -> None:
-        """Invoke a listener: a plain callable runs now, a coroutine function as a task."""
+        """Invoke a listener: a plain callable runs now, a coroutine function as a task.
+
+        An exception the listener raises (now, or later in its task) is reported (DOM's
+        "inner invoke": "report the exception") and goes no further, so the next
+        listener is called and the event loop runs on."""
         if inspect.iscoroutinefunction(listener):
-            self.spawn(listener, *args)
-        else:
+            self.spawn(self._await_listener, listener, None, args)
+            return
+        try:
             result = listener(*args)
-            if inspect.isawaitable(result):
-                self.spawn(_await, result)
+        except Exception as error:
+            self._report(error, listener, args)
+            return
+        if inspect.isawaitable(result):
+            self.spawn(self._await_listener, listener, result, args)
 
+    async def _await_listener(
+        self,
+        listener: Callable[..., Any],
+        awaitable: Awaitable[Any] | None,
+        args: tuple[Any, ...],
+    ) -> None:
+        """Await what *listener* returned (*awaitable*), or call it (a coroutine function)
+        and await its coroutine."""
+        try:
+            await (listener(*args) if awaitable is None else awaitable)
+        except Exception as error:
+            self._report(error, listener, args)
 
-async def _await(awaitable: Awaitable[Any]) -> None:
-    await awaitable
+    def _report(
+        self, error: Exception, listener: Callable[..., Any], args: tuple[Any, ...]
+    ) -> None:
+        if self.report is None:
+            raise error
+        self.report(error, listener, args[0] if args else None)
 
 
 @attrs.define

@@ -3,7 +3,9 @@
 Algorithms call :meth:`Observers.step` at the steps worth seeing (a record's
 fetch starting, a response arriving, an event firing).  Subscribers (a test, the
 demo's printer, later the DevTools BackgroundService log) receive each
-:class:`Step`.  Observing never steers: a subscriber's return value is ignored.
+:class:`Step`.  Observing never steers: a subscriber's return value is ignored, and
+an exception it raises is reported (``ua.reported_errors``, source ``"observer"``) and
+goes no further: the algorithm and the other subscribers carry on.
 """
 
 from __future__ import annotations
@@ -26,11 +28,19 @@ class Step:
 
 
 Subscriber = Callable[[Step], object]
+Report = Callable[[Step, Subscriber, Exception], None]
+
+
+def _raise(step: Step, subscriber: Subscriber, error: Exception) -> None:
+    raise error
 
 
 class Observers:
-    def __init__(self) -> None:
+    def __init__(self, *, report: Report = _raise) -> None:
+        """*report* is told of an exception a subscriber raised (the user agent's
+        ``report_exception``); by default it is raised again."""
         self._subscribers: list[Subscriber] = []
+        self._report = report
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Receive every step from now on; call the returned function to stop."""
@@ -42,4 +52,7 @@ class Observers:
             return
         event = Step(algorithm, step, what, id, details, trio.current_time())
         for subscriber in list(self._subscribers):
-            subscriber(event)
+            try:
+                subscriber(event)
+            except Exception as error:  # a subscriber's bug never steers the algorithm
+                self._report(event, subscriber, error)

@@ -20,7 +20,7 @@ from bgfetch.fetch.fetching import Fetcher
 from bgfetch.fetch.http import ConnectionPool
 from bgfetch.infra import Condition, TaskOwner
 from bgfetch.net.base import Transport
-from bgfetch.observe import Observers
+from bgfetch.observe import Observers, Step
 from bgfetch.permissions import Permissions, PermissionState
 from bgfetch.store.base import DEFAULT_QUOTA, Store
 from bgfetch.store.memory import MemoryStore
@@ -33,12 +33,24 @@ from bgfetch.url import parse_url
 
 
 @attrs.frozen
-class HandlerError:
-    """An exception a service-worker handler raised, kept so a test can see it."""
+class ReportedError:
+    """An exception the user agent reported (DOM's "report the exception") instead of letting
+    it take the user agent down, kept so a test (or the host program) can see it.
+
+    *source* says whose code raised: a service worker's ``"handler"``, a page's event
+    ``"listener"`` (``onprogress`` too), or an ``"observer"`` (``ua.observers``
+    subscriber).  *event_type* is the type of the event being dispatched (for an
+    observer, the observed step's ``what``), *where* the environment or subscriber.
+    """
 
     event_type: str
     error: BaseException
-    event: Any = attrs.field(repr=False, eq=False)
+    event: Any = attrs.field(default=None, repr=False, eq=False)
+    source: Literal["handler", "listener", "observer"] = "handler"
+    where: str = ""
+
+
+HandlerError = ReportedError  # its name before pages' and observers' exceptions were reported
 
 
 class UserAgent:
@@ -60,12 +72,15 @@ class UserAgent:
         self.permissions = permissions
         self.pool = ConnectionPool(network, nursery)
         self.fetcher = Fetcher(self.pool)
-        self.observers = Observers()
+        self.observers = Observers(report=self.report_observer_error)
         self.ui = UserInterface()
         self.environments: list[Environment] = []
         self.registrations: dict[str, Registration] = {}
         self.registrations_changed = Condition()
-        self.handler_errors: list[HandlerError] = []
+        # Every exception reported instead of raised (report_exception), in order.
+        self.reported_errors: list[ReportedError] = []
+        # The same list, by its first name: once only service workers' handler errors.
+        self.handler_errors = self.reported_errors
 
     async def open_window(self, url: str, *, csp: str | None = None) -> Window:
         """Open a window (a document) at *url*; *csp* is its Content-Security-Policy."""
@@ -76,14 +91,37 @@ class UserAgent:
     def add_environment(self, environment: Environment) -> None:
         """Start *environment*'s event loop, as a task of its own (ended by its close())."""
         environment.tasks = self.tasks.child(repr(environment), until="closed")
+        environment.event_loop.report = lambda error, listener, event: self.report_exception(
+            error, source="listener", event=event, where=repr(environment)
+        )
         environment.event_loop.start(environment.tasks)
         self.environments.append(environment)
 
-    def report_handler_error(self, event: Event, error: BaseException) -> None:
-        self.handler_errors.append(HandlerError(event.type, error, event))
+    def report_exception(
+        self,
+        error: BaseException,
+        *,
+        source: Literal["handler", "listener", "observer"],
+        event: Any = None,
+        event_type: str | None = None,
+        where: str = "",
+    ) -> None:
+        """DOM's "report the exception": keep *error* where the host can see it, and go
+        on (the next listener, the next step)."""
+        if event_type is None:
+            event_type = getattr(event, "type", "")
+        self.reported_errors.append(ReportedError(event_type, error, event, source, where))
 
-    def handler_errors_for(self, event: Event) -> list[HandlerError]:
-        return [e for e in self.handler_errors if e.event is event]
+    def report_handler_error(self, event: Event, error: BaseException) -> None:
+        self.report_exception(error, source="handler", event=event)
+
+    def report_observer_error(self, step: Step, subscriber: object, error: BaseException) -> None:
+        self.report_exception(
+            error, source="observer", event=step, event_type=step.what, where=repr(subscriber)
+        )
+
+    def handler_errors_for(self, event: Event) -> list[ReportedError]:
+        return [e for e in self.reported_errors if e.event is event]
 
     async def aclose(self) -> None:
         """Close every connection and cancel every task this user agent owns."""

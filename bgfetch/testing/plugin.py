@@ -24,7 +24,7 @@ import trio.testing
 from bgfetch.editions import edition_name
 from bgfetch.net.virtual import VirtualNetwork
 from bgfetch.testing.origin_server import OriginServer
-from bgfetch.useragent import UserAgent, open_user_agent
+from bgfetch.useragent import ReportedError, UserAgent, open_user_agent
 
 ORIGIN = "https://example.test"
 
@@ -81,13 +81,29 @@ async def user_agent(
 ) -> AsyncIterator[UserAgent]:
     """A user agent of ``bgfetch_edition`` (the current spec by default) on the virtual network.
 
-    The test fails if a service-worker handler raised: an exception in a handler
-    is a bug in the worker under test, and would otherwise pass unseen.
+    The test fails if the user agent reported an exception: a service-worker
+    handler, a page's event listener (``onprogress`` too) or an ``ua.observers``
+    subscriber raised.  Each is a bug in the code under test, which the user agent
+    survives (DOM's "report the exception") and which would otherwise pass unseen.  A
+    test that makes one on purpose empties ``ua.reported_errors`` once it has checked it.
     """
     edition = edition_name(bgfetch_edition)
     async with open_user_agent(network=virtual_network, edition=edition) as ua:
         yield ua
-        errors = list(ua.handler_errors)
+        errors = list(ua.reported_errors)
     if errors:
-        lines = "\n".join(f"  {e.event_type}: {e.error!r}" for e in errors)
-        pytest.fail(f"service-worker handlers raised:\n{lines}", pytrace=False)
+        pytest.fail(
+            f"the user agent reported exceptions:\n{describe_reported(errors)}", pytrace=False
+        )
+
+
+def describe_reported(errors: list[ReportedError]) -> str:
+    """One line per reported exception: whose code raised, in which event, what."""
+    return "\n".join(f"  {SOURCES[e.source]} ({e.event_type}): {e.error!r}" for e in errors)
+
+
+SOURCES = {
+    "handler": "a service-worker handler",
+    "listener": "an event listener",
+    "observer": "an observer",
+}
