@@ -118,10 +118,11 @@ class ConnectionPool:
         iterator is this block's: it is closed when the block ends, however it ends.
         """
         report = _monotonic(on_body_sent)
+        request_head = _request_head(origin, method, target, headers)
         async with self._limit(origin):
             connection = await self._open(origin)
             try:
-                head = await self._exchange(connection, method, target, headers, body, report)
+                head = await self._exchange(connection, request_head, body, report)
             except (*STREAM_ERRORS, NetworkError) as error:
                 await connection.close()
                 if not _stale(connection):
@@ -131,7 +132,7 @@ class ConnectionPool:
                 # RFC 9112, 9.3.1 allows.  Upload progress never goes backwards.
                 connection = await self._open(origin, fresh=True)
                 try:
-                    head = await self._exchange(connection, method, target, headers, body, report)
+                    head = await self._exchange(connection, request_head, body, report)
                 except (*STREAM_ERRORS, NetworkError) as retry_error:
                     await connection.close()
                     raise _network_error(origin, retry_error) from retry_error
@@ -168,15 +169,13 @@ class ConnectionPool:
     async def _exchange(
         self,
         connection: Connection,
-        method: str,
-        target: str,
-        headers: list[tuple[str, str]],
+        request_head: h11.Request,
         body: bytes | None,
         on_body_sent: Callable[[int], None] | None,
     ) -> ResponseHead:
         connection.exchanges += 1
         connection.received = 0
-        await connection.send(h11.Request(method=method, target=target, headers=headers))
+        await connection.send(request_head)
         sent = 0
         view = memoryview(body or b"")
         while sent < len(view):
@@ -210,6 +209,23 @@ class ConnectionPool:
                 return
             elif isinstance(event, h11.ConnectionClosed):
                 raise NetworkError(f"{connection.origin}: connection closed mid-body")
+
+
+def _request_head(
+    origin: Origin, method: str, target: str, headers: list[tuple[str, str]]
+) -> h11.Request:
+    """The request's head as h11 sends it: every str a byte sequence, one byte per
+    character (Latin-1), so header values keep the bytes 0x80-0xFF (obs-text) they were
+    received with (SPEC-NOTES.md SN-fetch-7).  A character that is not a byte, or a field
+    h11 refuses, is a network error here, before any connection is used."""
+    try:
+        return h11.Request(
+            method=method.encode("latin-1"),
+            target=target.encode("latin-1"),
+            headers=[(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers],
+        )
+    except (UnicodeEncodeError, h11.LocalProtocolError) as error:
+        raise NetworkError(f"{origin}: the request cannot be sent: {_describe(error)}") from error
 
 
 def _stale(connection: Connection) -> bool:

@@ -152,11 +152,13 @@ def strong_validator(response: InternalResponse | None) -> str | None:
     if response is None:
         return None
     headers = response.unfiltered.header_list
+    # Stripped of HTTP's whitespace only (SP, HTAB): the bytes 0x80-0xFF a value may hold
+    # (0x85, 0xA0 are str whitespace) are sent back as received (SPEC-NOTES.md SN-fetch-7).
     etag = headers.first("ETag")
-    if etag is not None and not etag.strip().startswith("W/"):
-        return etag.strip()
+    if etag is not None and not etag.strip(" \t").startswith("W/"):
+        return etag.strip(" \t")
     last_modified = headers.first("Last-Modified")
-    return last_modified.strip() if last_modified is not None else None
+    return last_modified.strip(" \t") if last_modified is not None else None
 
 
 class Response:

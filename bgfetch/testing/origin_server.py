@@ -385,8 +385,10 @@ class OriginServer:
                 resource.on_cut(resource)
             raise _CutConnection  # The end of the connection is the end of the body.
 
+        # Header values are byte text (one character per byte, as bgfetch's): Latin-1.
+        headers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in reply.headers]
         await stream.send_all(
-            conn.send(h11.Response(status_code=reply.status, headers=reply.headers)) or b""
+            conn.send(h11.Response(status_code=reply.status, headers=headers)) or b""
         )
         await _send_body(stream, body, throttle, lambda piece: conn.send(h11.Data(data=piece)))
         if cut_after is not None:
