@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
+from bgfetch.fetch.numbers import parse_decimal
 from bgfetch.fetch.response import InternalResponse
 from bgfetch.net.base import Transport
 
@@ -79,4 +80,5 @@ def stored_bytes_are_complete(range_start: int, response: InternalResponse) -> b
         return False
     value = response.unfiltered.header_list.first("Content-Range")
     parsed = UNSATISFIED_CONTENT_RANGE.fullmatch((value or "").strip(" \t"))
-    return parsed is not None and int(parsed["complete"]) == range_start
+    # A numeral of more than 4300 digits does not parse (SPEC-NOTES.md SN-fetch-8).
+    return parsed is not None and parse_decimal(parsed["complete"]) == range_start

@@ -11,9 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import trio
 
 import bgfetch
-from bgfetch.testing import SeenEvent, WorkerRecorder, open_window_with_worker
+from bgfetch.testing import (
+    OriginServer,
+    Resource,
+    SeenEvent,
+    WorkerRecorder,
+    open_window_with_worker,
+)
 
 EDITIONS = ["current", "2017-10-12"]
 both = pytest.mark.parametrize("bgfetch_edition", EDITIONS)
@@ -96,3 +103,142 @@ async def test_obs_text_in_any_response_header_is_kept(user_agent, origin_server
     seen, bg = await background_fetch(user_agent, "/a.txt")
     assert outcome(seen, bg) == "success"
     assert seen.responses[0].header("x-name") == "J\xfcrgen \x80\xff"
+
+
+# -- numbers too long for int() ---------------------------------------------------------
+
+HUGE = "9" * 5000  # Python's int() refuses more than 4300 digits
+
+
+def answer_the_resume_with(
+    origin_server: OriginServer, status: int, content_range: str, body: bytes = b""
+) -> None:
+    """/a.bin: cut after 5000 bytes; the resume is answered with *status* and
+    *content_range* (and *body*), whatever it asks."""
+
+    def change(resource: Resource) -> None:
+        resource.status, resource.ranges, resource.body = status, False, body
+        resource.headers = [("Content-Range", content_range)]
+
+    origin_server.add("/a.bin", BODY, cut_after=5000, on_cut=change)
+
+
+@both
+@pins(
+    ("#validate-partial-response-algorithm", "2"),
+    ("#attempt-a-background-fetch-algorithm", "6.8"),
+)
+@pytest.mark.step("#extract-content-range-values-algorithm", "4", "5", "7", edition="current")
+@pytest.mark.parametrize(
+    "content_range",
+    [f"bytes {HUGE}-16383/16384", f"bytes 5000-{HUGE}/16384", f"bytes 5000-16383/{HUGE}"],
+    ids=["first", "last", "complete"],
+)
+async def test_a_206_with_a_huge_number_is_invalid(
+    user_agent, origin_server, bgfetch_edition, content_range
+):
+    """Content-Range numbers of more than 4300 digits do not parse: the partial response is
+    invalid (SPEC-NOTES.md SN-fetch-8)."""
+    answer_the_resume_with(origin_server, 206, content_range, BODY[5000:])
+    seen, bg = await background_fetch(user_agent, "/a.bin")
+    assert outcome(seen, bg) == failed(bgfetch_edition, "fetch-error")
+    assert len(origin_server.requests_for("/a.bin")) == 2
+
+
+@both
+@pins(
+    ("#complete-a-record-algorithm", "process response 3"),
+    ("#attempt-a-background-fetch-algorithm", "6.8"),
+)
+async def test_a_416_with_a_huge_complete_length_does_not_complete_the_record(
+    user_agent, origin_server, bgfetch_edition
+):
+    """`bytes */N` with a 5000-digit N never says the stored bytes are complete
+    (SPEC-NOTES.md SN-current-12, SN-fetch-8): the 416 is the response."""
+    answer_the_resume_with(origin_server, 416, f"bytes */{HUGE}")
+    seen, bg = await background_fetch(user_agent, "/a.bin")
+    if bgfetch_edition == "current":  # the stored bytes are redundant; 416 is a bad status
+        assert outcome(seen, bg) == "bad-status"
+    else:  # the draft knows no bad status: the 416's (empty) body is the record's
+        assert outcome(seen, bg) == "success" and seen.responses[0].body == b""
+    assert len(origin_server.requests_for("/a.bin")) == 2
+
+
+@both
+@pins(
+    ("#complete-a-record-algorithm", "process response 1.2"),
+    ("#attempt-a-background-fetch-algorithm", "6.7.1"),
+)
+async def test_a_huge_content_length_is_a_network_error(
+    user_agent, virtual_network, bgfetch_edition
+):
+    virtual_network.serve(
+        "https://other.test",
+        RawServer(b"HTTP/1.1 200 OK\r\nContent-Length: " + HUGE.encode() + b"\r\n\r\nhello"),
+    )
+    seen, bg = await background_fetch(user_agent, "https://other.test/a")
+    assert outcome(seen, bg) == failed(bgfetch_edition, "fetch-error")
+
+
+@both
+@pytest.mark.step("#background-fetch-manager-fetch", edition="current")
+async def test_a_csp_port_too_long_for_int_matches_nothing(
+    user_agent, origin_server, bgfetch_edition
+):
+    """A connect-src source with a 5000-digit port matches no URL (SPEC-NOTES.md
+    SN-fetch-8, SN-fetch-2): the record fails, the user agent goes on."""
+    origin_server.add("/a.txt", "hi")
+    recorder = WorkerRecorder.for_edition(user_agent)
+    window = await user_agent.open_window(
+        f"{ORIGIN}/", csp=f"connect-src https://example.test:{HUGE}"
+    )
+    await window.navigator.service_worker.register(recorder.worker, scope="/")
+    registration = await window.navigator.service_worker.ready
+    bg = await registration.background_fetch.fetch("csp", "/a.txt")
+    seen = await recorder.settled("csp")
+    assert outcome(seen, bg) == failed(bgfetch_edition, "fetch-error")
+    assert origin_server.requests_for("/a.txt") == []
+
+
+@both
+async def test_a_page_range_header_with_a_huge_number(user_agent, origin_server, bgfetch_edition):
+    """The origin server (a test's) ignores a range it cannot hold and answers 200."""
+    origin_server.add("/a.bin", BODY)
+    request = bgfetch.Request(f"{ORIGIN}/a.bin", headers={"Range": f"bytes={HUGE}-"})
+    seen, bg = await background_fetch(user_agent, [request])
+    assert outcome(seen, bg) == "success"
+    assert seen.responses[0].body == BODY
+
+
+class RawServer:
+    """Answers every request on a connection with the same bytes, then closes it."""
+
+    def __init__(self, answer: bytes) -> None:
+        self.answer = answer
+        self.requests = 0
+
+    async def serve_stream(self, stream: trio.abc.Stream) -> None:
+        received = b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in received:
+                    data = await stream.receive_some()
+                    if not data:
+                        return
+                    received += data
+                _, _, received = received.partition(b"\r\n\r\n")
+                self.requests += 1
+                await stream.send_all(self.answer)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            return
+        finally:
+            await stream.aclose()
+
+
+def test_parse_decimal_is_exact_up_to_4300_digits_and_fails_beyond():
+    from bgfetch.fetch.numbers import parse_decimal
+
+    assert parse_decimal("0" * 5000 + "42") == 42  # leading zeros do not count
+    assert parse_decimal("9" * 4300) == 10**4300 - 1
+    assert parse_decimal("1" + "0" * 4300) is None
+    assert parse_decimal("0") == 0

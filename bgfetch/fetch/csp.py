@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from bgfetch.fetch.numbers import parse_decimal
 from bgfetch.url import DEFAULT_PORTS, URL, Origin
 
 if TYPE_CHECKING:
@@ -253,7 +254,11 @@ def port_part_matches(port_part: str | None, url: URL) -> bool:
     if port_part == "*":
         return True
     # 3. Let normalizedInput be null if input is empty, otherwise input as a number.
-    normalized = int(port_part) if port_part else None
+    # (A numeral too long to parse, far above any port, matches no URL: SPEC-NOTES.md
+    # SN-fetch-8.)
+    normalized = parse_decimal(port_part) if port_part else None
+    if port_part and normalized is None:
+        return False
     # 4. If normalizedInput equals url's port, return "Matches".
     if normalized == url.port:
         return True

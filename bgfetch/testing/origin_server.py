@@ -145,7 +145,8 @@ class _CutConnection(Exception):
     """The response was cut on purpose: stop serving this connection."""
 
 
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+_RANGE = re.compile(r"bytes=([0-9]{0,18})-([0-9]{0,18})", re.ASCII)
+"""A single byte range; numbers of more than 18 digits make it invalid (ignored)."""
 
 
 class OriginServer:
@@ -480,8 +481,8 @@ def _accepts(accept_encoding: str | None, coding: str) -> bool:
     for item in (accept_encoding or "").split(","):
         name, _, params = item.strip().partition(";")
         if name.strip().lower() in (coding, "*"):
-            q = params.strip().lower()
-            return not (q.startswith("q=") and float(q[2:] or 0) == 0)
+            q = params.strip(" \t").lower()
+            return not (q.startswith("q=") and re.fullmatch(r"0(\.0{0,3})?", q[2:], re.ASCII))
     return False
 
 
@@ -506,7 +507,7 @@ def _apply_range(request: RecordedRequest, resource: Resource) -> tuple[int, byt
         validator = resource.validator()
         if validator is None or validator.startswith("W/") or if_range != validator:
             return 200, body, None  # The representation changed: send all of it.
-    match = _RANGE.fullmatch(range_header.strip())
+    match = _RANGE.fullmatch(range_header.strip(" \t"))
     if match is None or not (match[1] or match[2]):
         return 200, body, None  # Unsupported or invalid ranges are ignored.
     if match[1]:

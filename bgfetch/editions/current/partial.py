@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bgfetch.fetch.numbers import parse_decimal
 from bgfetch.fetch.response import InternalResponse
 
 # #header-syntax, "single byte content-range".  The spec writes "bytes=" where RFC 7233
@@ -35,13 +36,18 @@ def extract_content_range_values(response: InternalResponse) -> ContentRangeValu
     if parsed is None:
         return None
     # 4. Let firstBytePos be the portion named first-byte-pos, parsed as an integer.
-    first_byte_pos = int(parsed["first"])
+    # (A numeral of more than 4300 digits does not parse: failure; SPEC-NOTES.md SN-fetch-8.)
+    first_byte_pos = parse_decimal(parsed["first"])
     # 5. Let lastBytePos be the portion named last-byte-pos, parsed as an integer.
-    last_byte_pos = int(parsed["last"])
+    last_byte_pos = parse_decimal(parsed["last"])
     # 6. Let completeLength be the portion named complete-length.
     complete_length_text = parsed["complete"]
     # 7. If completeLength is "*", set it to null, otherwise parse it as an integer.
-    complete_length = None if complete_length_text == "*" else int(complete_length_text)
+    complete_length = None if complete_length_text == "*" else parse_decimal(complete_length_text)
+    if first_byte_pos is None or last_byte_pos is None:
+        return None
+    if complete_length is None and complete_length_text != "*":
+        return None
     # 8. Return firstBytePos, lastBytePos, and completeLength.
     return first_byte_pos, last_byte_pos, complete_length
 
