@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import io
 import urllib.parse
-from collections.abc import AsyncGenerator, AsyncIterable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable
 from typing import Any
 
 import attrs
 
 from bgfetch.fetch.csp import PolicyContainer
-from bgfetch.fetch.headers import HeaderList, HeaderPairs, Headers
+from bgfetch.fetch.headers import (
+    HeaderList,
+    Headers,
+    HeadersInit,
+    is_forbidden_method,
+    is_token,
+)
+from bgfetch.idl import byte_string, dom_string
 from bgfetch.url import URL, parse_url
 
-FORBIDDEN_METHODS = {"CONNECT", "TRACE", "TRACK"}
 NORMALIZED_METHODS = {"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"}
 MODES = {"same-origin", "no-cors", "cors", "navigate"}
 CREDENTIALS_MODES = {"omit", "same-origin", "include"}
@@ -39,17 +45,29 @@ class Body:
     def length(self) -> int | None:
         return None if self.source is None else len(self.source)
 
-    async def wait(self) -> bytes:
+    async def wait(self, on_chunk: Callable[[int], None] | None = None) -> bytes:
         """Fetch's "wait for body": read the stream, if any, into ``source``.  The body
         owns its stream: an async generator is closed even if the read ends early (a
-        chunk that is not bytes, a cancellation)."""
+        chunk that is not bytes, a cancellation).
+
+        A chunk must be bytes-like, as a ReadableStream's must be a Uint8Array: anything
+        else (an int, a str) errors the read with a TypeError.  *on_chunk*, if given, is
+        told each chunk's size before the chunk is kept, and may raise to end the read
+        there (a quota: BackgroundFetchManager.fetch())."""
         if self.source is None:
             buffer = bytearray()
             assert self.stream is not None
             chunks = aiter(self.stream)
             try:
                 async for chunk in chunks:
-                    buffer += bytes(chunk)
+                    if not isinstance(chunk, bytes | bytearray | memoryview):
+                        raise TypeError(
+                            "a request body stream must yield bytes, not "
+                            f"{type(chunk).__name__} {chunk!r:.40}"
+                        )
+                    if on_chunk is not None:
+                        on_chunk(memoryview(chunk).nbytes)
+                    buffer += chunk
             finally:
                 if isinstance(chunks, AsyncGenerator):
                     await chunks.aclose()
@@ -169,16 +187,19 @@ class Request:
         input: str | Request,
         *,
         method: str | None = None,
-        headers: HeaderPairs | dict[str, str] | Headers | None = None,
+        headers: HeadersInit | None = None,
         body: BodyInit | None = None,
         mode: str | None = None,
         credentials: str | None = None,
         base_url: str | URL | None = None,
     ) -> None:
-        # Fetch, "new Request(input, init)", the steps that apply outside a browser.
+        # Fetch, "new Request(input, init)", the steps that apply outside a browser.  Each
+        # argument is checked for its IDL type first, so a bad one is a TypeError naming
+        # it here, never an error later (idl.py).
         if isinstance(input, Request):
             request = input.request.copy()
         else:
+            input = dom_string(input, "a request (its URL)")
             # Not in Fetch (whatwg/fetch#546): Chromium refuses URLs with dangling markup,
             # and the (removed) WPT dangling-markup test wants fetch() to reject with a
             # TypeError; the constructor is where Background Fetch's fetch() rejects
@@ -201,30 +222,60 @@ class Request:
         # 12. ... unsafe-request flag: set.
         request.unsafe_request = True
         if mode is not None:
-            if mode not in MODES:
-                raise TypeError(f"{mode!r} is not a valid request mode")
+            if not isinstance(mode, str) or mode not in MODES:
+                raise TypeError(f"{mode!r} is not a valid request mode (RequestMode)")
             if mode == "navigate":
                 raise TypeError("a Request cannot be constructed with mode 'navigate'")
             request.mode = mode
         if credentials is not None:
-            if credentials not in CREDENTIALS_MODES:
-                raise TypeError(f"{credentials!r} is not a valid credentials mode")
+            if not isinstance(credentials, str) or credentials not in CREDENTIALS_MODES:
+                raise TypeError(
+                    f"{credentials!r} is not a valid credentials mode (RequestCredentials)"
+                )
             request.credentials_mode = credentials
+        # 25. If init["method"] exists, then:
         if method is not None:
-            upper = method.upper()
-            if upper in FORBIDDEN_METHODS:
+            # 25.1. Let method be init["method"].  (A ByteString.)
+            method = byte_string(method, "a request method")
+            # 25.2. If method is not a method or method is a forbidden method, then throw a
+            # TypeError.
+            if not is_token(method):
+                raise TypeError(f"{method!r} is not a valid request method (it must be a token)")
+            if is_forbidden_method(method):
                 raise TypeError(f"{method!r} is a forbidden method")
+            # 25.3. Normalize method.  (Byte-uppercase it if it is one of the six.)
+            upper = method.upper()
+            # 25.4. Set request's method to method.
             request.method = upper if upper in NORMALIZED_METHODS else method
+        # 30. Set this's headers to a new Headers object with this's relevant realm, whose
+        # header list is request's header list and guard is "request".
+        self.request = request
+        self.headers = Headers.over(request.header_list, guard="request")
+        # 31. If this's request's mode is "no-cors", then:
+        if request.mode == "no-cors":
+            # 31.1. If this's request's method is not a CORS-safelisted method, then throw
+            # a TypeError.
+            if request.method not in ("GET", "HEAD", "POST"):
+                raise TypeError(
+                    f"{request.method!r} is not allowed in a no-cors request "
+                    "(only GET, HEAD and POST are)"
+                )
+            # 31.2. Set this's headers's guard to "request-no-cors".
+            self.headers.guard = "request-no-cors"
+        # 32. If init is not empty (here: init["headers"] exists), then:
         if headers is not None:
-            request.header_list = Headers(headers).header_list
+            # 32.1-32.2. Let headers be init["headers"]; empty this's headers's header list.
+            request.header_list = HeaderList()
+            self.headers.header_list = request.header_list
+            # 32.3-32.4. If headers is a Headers object, append each of its headers to
+            # this's headers; otherwise, fill this's headers with headers.
+            self.headers.fill(headers)
         if body is not None:
             if request.method in ("GET", "HEAD"):
                 raise TypeError(f"a {request.method} request cannot have a body")
             request.body, content_type = extract_body(body)
             if content_type and not request.header_list.contains("Content-Type"):
-                request.header_list.append("Content-Type", content_type)
-        self.request = request
-        self.headers = Headers.over(request.header_list)
+                self.headers.append("Content-Type", content_type)
 
     @classmethod
     def from_internal(cls, request: InternalRequest) -> Request:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bgfetch.errors import InvalidStateError
+from bgfetch.idl import dom_string, image_resources
 from bgfetch.infra import Promise
 from bgfetch.sw.events import ExtendableEvent
 
@@ -44,6 +45,15 @@ class BackgroundFetchUpdateUIEvent(BackgroundFetchEvent):
         pass it to ``wait_until``.  The checks run at the call, while the event is active
         (SPEC-NOTES.md SN-current-16)."""
         where = f"updateUI() for {self._registration.id!r}"
+        # Not a step: the options' IDL types (title a DOMString, icons a
+        # sequence<ImageResource>), which this binding checks instead of converting.
+        try:
+            if title is not None:
+                dom_string(title, f"{where}: title")
+            if icons is not None:
+                icons = image_resources(icons, f"{where}: icons")
+        except TypeError as error:
+            return Promise.rejected(error)
         # 1. If this is untrusted, its UI updated flag is set, or it is not active, throw
         # an InvalidStateError.
         if not self.is_trusted:
@@ -63,7 +73,7 @@ class BackgroundFetchUpdateUIEvent(BackgroundFetchEvent):
         bg_fetch = self.background_fetch
         # 5. If options' icons member is present, set bgFetch's icons to it.
         if icons is not None:
-            bg_fetch.icons = list(icons)
+            bg_fetch.icons = icons
         # 6. If options' title member is present, set bgFetch's title to it.
         if title is not None:
             bg_fetch.title = title

@@ -14,6 +14,7 @@ import trio
 from bgfetch.errors import NotAllowedError, QuotaExceededError
 from bgfetch.fetch.csp import PolicyContainer
 from bgfetch.fetch.request import Request, RequestInfo
+from bgfetch.idl import dom_string, image_resources, sequence, unsigned_long_long
 from bgfetch.infra import Condition, ParallelQueue, Promise, abort_when
 from bgfetch.store.base import StorageFull
 from bgfetch.sw.environment import Environment
@@ -54,11 +55,23 @@ class BackgroundFetchManager:
         icons: list[Any] | None = None,
     ) -> BackgroundFetchRegistration:
         """#background-fetch-manager-fetch"""
-        # (IDL argument conversion: id is a DOMString, downloadTotal an unsigned long long.)
-        if not isinstance(id, str):
-            raise TypeError(f"a background fetch id is a string, not {id!r}")
-        if not isinstance(download_total, int) or download_total < 0:
-            raise TypeError(f"downloadTotal must be a non-negative integer, not {download_total!r}")
+        # (IDL argument conversion, which this binding checks instead: id is a DOMString;
+        # requests a RequestInfo or a sequence of them; options' downloadTotal an unsigned
+        # long long, title a DOMString, icons a sequence<ImageResource>.  A bad argument
+        # is a TypeError naming it, here, never an error in the steps below.)
+        dom_string(id, "a background fetch id")
+        download_total = unsigned_long_long(download_total, "downloadTotal")
+        if title is not None:
+            dom_string(title, "title")
+        icons = image_resources(icons, "icons") if icons is not None else None
+        if not isinstance(requests, str | Request):
+            requests = sequence(requests, "requests")
+            for index, item in enumerate(requests):
+                if not isinstance(item, str | Request):
+                    raise TypeError(
+                        f"requests[{index}] must be a URL string or a Request, not "
+                        f"{type(item).__name__}"
+                    )
         env = self.environment
         ua = env.user_agent
         # 1. Let registration be this's service worker registration.

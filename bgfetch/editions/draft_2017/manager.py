@@ -16,6 +16,7 @@ import trio
 from bgfetch.errors import QuotaExceededError
 from bgfetch.fetch.csp import PolicyContainer
 from bgfetch.fetch.request import Request, RequestInfo
+from bgfetch.idl import dictionaries, dom_string, sequence, unsigned_long_long
 from bgfetch.infra import ParallelQueue, Promise
 from bgfetch.store.base import StorageFull
 from bgfetch.sw.environment import Environment
@@ -52,16 +53,33 @@ class BackgroundFetchManager:
         requests: RequestInfo | Iterable[RequestInfo],
         *,
         icons: list[Any] | None = None,
-        title: str = "",
+        title: str | None = "",
         download_total: int = 0,
     ) -> BackgroundFetchRegistration:
         """#background-fetch-manager-fetch"""
-        # Not a step: the arguments' IDL types (DOMString, unsigned long long), which this
-        # Python binding checks instead of converting.
-        if not isinstance(id, str):
-            raise TypeError(f"a background fetch id is a string, not {id!r}")
-        if not isinstance(download_total, int) or download_total < 0:
-            raise TypeError(f"downloadTotal must be a non-negative integer, not {download_total!r}")
+        # Not a step: the arguments' IDL types, which this Python binding checks instead
+        # of converting: id is a DOMString; requests a RequestInfo or a sequence of them;
+        # options' icons a sequence<IconDefinition>, title a DOMString, totalDownloadSize
+        # an unsigned long long.  A bad argument is a TypeError naming it, here, never an
+        # error in the steps below.
+        dom_string(id, "a background fetch id")
+        download_total = unsigned_long_long(download_total, "downloadTotal")
+        title = "" if title is None else dom_string(title, "title")  # None: the default
+        if icons is not None:
+            icons = dictionaries(
+                icons,
+                "icons",
+                name="IconDefinition",
+                members={"src": None, "sizes": "", "type": ""},
+            )
+        if not isinstance(requests, str | Request):
+            requests = sequence(requests, "requests")
+            for index, item in enumerate(requests):
+                if not isinstance(item, str | Request):
+                    raise TypeError(
+                        f"requests[{index}] must be a URL string or a Request, not "
+                        f"{type(item).__name__}"
+                    )
         env = self.environment
         ua = env.user_agent
         # 1. Let registration be the context object's service worker registration.
