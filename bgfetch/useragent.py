@@ -10,11 +10,12 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import ModuleType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import trio
 
+from bgfetch.devtools import DevTools
 from bgfetch.editions import EditionName, load_edition
 from bgfetch.fetch.fetching import Fetcher
 from bgfetch.fetch.http import ConnectionPool
@@ -30,6 +31,9 @@ from bgfetch.sw.events import Event
 from bgfetch.sw.registration import Registration
 from bgfetch.ui import UserInterface
 from bgfetch.url import parse_url
+
+if TYPE_CHECKING:
+    from bgfetch.devtools.server import DevToolsServer
 
 
 @attrs.frozen
@@ -81,6 +85,9 @@ class UserAgent:
         self.reported_errors: list[ReportedError] = []
         # The same list, by its first name: once only service workers' handler errors.
         self.handler_errors = self.reported_errors
+        # DevTools' Background Services log, recorded from the observed steps (kept in the
+        # store, so it survives a restart: bgfetch.devtools).
+        self.devtools = DevTools(self)
 
     async def open_window(self, url: str, *, csp: str | None = None) -> Window:
         """Open a window (a document) at *url*; *csp* is its Content-Security-Policy."""
@@ -122,6 +129,14 @@ class UserAgent:
 
     def handler_errors_for(self, event: Event) -> list[ReportedError]:
         return [e for e in self.reported_errors if e.event is event]
+
+    async def serve_devtools(self, *, port: int = 0, host: str = "127.0.0.1") -> DevToolsServer:
+        """Serve this user agent over the Chrome DevTools Protocol on *host*:*port* (0: any
+        free port): ``/json/version``, ``/json/list`` and WebSocket sessions, as a task of
+        the user agent, so it closes with it (bgfetch.devtools.server)."""
+        from bgfetch.devtools.server import serve
+
+        return await serve(self, host=host, port=port)
 
     async def aclose(self) -> None:
         """Close every connection and cancel every task this user agent owns."""

@@ -73,6 +73,7 @@ class BackgroundFetchDisplay(DisplayBase):
 
     def cancel(self) -> None:
         """Abort the background fetch: sets its abort all flag."""
+        self._observe("user abort")
         self.bg_fetch.abort_all = True
 
     def click(self) -> None:
@@ -87,6 +88,7 @@ class BackgroundFetchDisplay(DisplayBase):
     def refuse(self) -> None:
         """Refuse a fetch the "prompt" permission started paused: sets abort all."""
         self.awaiting_permission = False
+        self._observe("user abort")
         self.bg_fetch.abort_all = True
 
     def dismiss(self) -> None:
@@ -98,6 +100,11 @@ class BackgroundFetchDisplay(DisplayBase):
                 "without aborting"
             )
         self.forget()
+
+    def _observe(self, what: str) -> None:
+        self.bg_fetch.service_worker_registration.user_agent.observers.step(
+            ANCHOR, "", what, id=self.id, key=self.bg_fetch.key
+        )
 
     def __repr__(self) -> str:
         return (
@@ -127,6 +134,15 @@ def display(bg_fetch: BackgroundFetch, environment: Environment | None) -> Backg
         shown.awaiting_permission = True
     ua.ui.add(shown)
     ua.observers.step(
-        ANCHOR, "", "displayed", id=bg_fetch.id, origin=shown.origin, paused=bg_fetch.paused
+        ANCHOR,
+        "",
+        "displayed",
+        id=bg_fetch.id,
+        origin=shown.origin,
+        paused=bg_fetch.paused,
+        key=bg_fetch.key,
+        scope=bg_fetch.service_worker_registration.scope_url.href,
+        requests=len(bg_fetch.records),
+        restored=environment is None,
     )
     return shown

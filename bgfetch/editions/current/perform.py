@@ -92,6 +92,9 @@ async def perform_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
             immediate_failure = True
         settled.notify()
 
+    sw_registration.user_agent.observers.step(
+        ANCHOR, "5", "started", id=bg_fetch.id, key=bg_fetch.key
+    )
     async with trio.open_nursery() as records_nursery:
         for record in bg_fetch.records:
             records_nursery.start_soon(settle, record)
@@ -197,6 +200,9 @@ def fire_the_completion_event(
         id=id,
         result=bg_fetch.result,
         failure_reason=bg_fetch.failure_reason,
+        key=bg_fetch.key,
+        scope=sw_registration.scope_url.href,
+        event=event_name,
     )
 
     # 8.13. Fire a functional event named eventName using eventConstructor on
@@ -311,6 +317,9 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
             id=bg_fetch.id,
             url=request.url.href,
             range_start=range_start,
+            key=bg_fetch.key,
+            index=bg_fetch.records.index(record),
+            upload_size=(record.request.body.length or 0) if record.request.body else 0,
         )
         async with ua.fetcher.fetch(request, process_request_body=process_request_body) as (
             fetched
@@ -517,6 +526,11 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
         id=bg_fetch.id,
         url=request.url.href,
         result=result,
+        key=bg_fetch.key,
+        index=bg_fetch.records.index(record),
+        status=response_data.response.status if response_data.response is not None else 0,
+        size=len(response_data.bytes),
+        upload_size=(record.request.body.length or 0) if record.request.body else 0,
     )
     return True
 
@@ -548,6 +562,18 @@ def continue_a_restored_background_fetch(bg_fetch: BackgroundFetch) -> None:
         for record in bg_fetch.records:
             if record.response_data.result == "" and record.request.method != "GET":
                 record.response_data.result = "fetch-error"
+        bg_fetch.service_worker_registration.user_agent.observers.step(
+            ANCHOR,
+            "",
+            "resuming after a restart",
+            id=bg_fetch.id,
+            key=bg_fetch.key,
+            scope=bg_fetch.service_worker_registration.scope_url.href,
+            requests=len(bg_fetch.records),
+            completed=[
+                i for i, r in enumerate(bg_fetch.records) if r.response_data.result != ""
+            ],
+        )
         bg_fetch.tasks.in_parallel(perform_a_background_fetch, bg_fetch)
         return
     records_stopped = trio.Event()

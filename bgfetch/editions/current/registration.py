@@ -85,6 +85,9 @@ class BackgroundFetchRegistration(EventTarget):
             # 3.5. Resolve promise with true.
             promise.resolve(True)
             # 3.6. Set bgFetch's abort all flag.
+            sw_registration.user_agent.observers.step(
+                "#background-fetch-registration-abort", "3.6", "abort all", id=id, key=bg_fetch.key
+            )
             bg_fetch.abort_all = True
 
         extension.active_background_fetches_edit_queue.enqueue(steps)

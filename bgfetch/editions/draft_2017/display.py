@@ -49,7 +49,7 @@ class BackgroundFetchDisplay(DisplayBase):
     def cancel(self) -> None:
         """Abort: terminate all fetches of the records with the abort flag set."""
         self.bg_fetch.service_worker_registration.user_agent.observers.step(
-            ANCHOR, "", "user abort", id=self.id
+            ANCHOR, "", "user abort", id=self.id, key=self.bg_fetch.key
         )
         self.bg_fetch.abort_all = True
 
@@ -94,5 +94,16 @@ def show(bg_fetch: BackgroundFetch, environment: Environment | None) -> Backgrou
     ua = bg_fetch.service_worker_registration.user_agent
     shown = BackgroundFetchDisplay(bg_fetch, environment)
     ua.ui.add(shown)
-    ua.observers.step(ANCHOR, "", "displayed", id=bg_fetch.id, origin=shown.origin)
+    ua.observers.step(
+        ANCHOR,
+        "",
+        "displayed",
+        id=bg_fetch.id,
+        origin=shown.origin,
+        paused=False,
+        key=bg_fetch.key,
+        scope=bg_fetch.service_worker_registration.scope_url.href,
+        requests=len(bg_fetch.records),
+        restored=environment is None,
+    )
     return shown

@@ -82,6 +82,18 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
     complete_fetches_edit_queue = ParallelQueue(f"complete fetches edit queue of {bg_fetch.id!r}")
     complete_fetches_edit_queue.start(bg_fetch.tasks)
 
+    def record_details(record: BackgroundFetchRecord) -> dict[str, object]:
+        """What an observer is told of *record* at its steps (DevTools shows it)."""
+        body = record.request.body
+        return {
+            "key": bg_fetch.key,
+            "index": bg_fetch.records.index(record),
+            "outcome": record.outcome,
+            "status": record.response.status if record.response is not None else 0,
+            "size": len(record.response_body),
+            "upload_size": (body.length or 0) if body is not None else 0,
+        }
+
     def abandon(record: BackgroundFetchRecord, at: str, why: str, *, abort: bool = False) -> None:
         """Set abandoned (and aborted) to true, as step *at* says."""
         nonlocal abandoned, aborted
@@ -89,7 +101,15 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
             aborted = True
         abandoned = True
         record.outcome = "aborted" if abort else "failed"
-        step(ANCHOR, at, why, id=bg_fetch.id, url=record.request.url.href, aborted=aborted)
+        step(
+            ANCHOR,
+            at,
+            why,
+            id=bg_fetch.id,
+            url=record.request.url.href,
+            aborted=aborted,
+            **record_details(record),
+        )
         changed.notify()
 
     async def fetch_record_once(record: BackgroundFetchRecord) -> bool:
@@ -131,6 +151,7 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
             id=bg_fetch.id,
             url=request.url.href,
             range_start=range_start,
+            **record_details(record),
         )
         # 6.4. Let response be the result of fetching request.
         async with ua.fetcher.fetch(request, process_request_body=process_request_body) as fetched:
@@ -172,7 +193,7 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
             # exactly the rangeStart bytes stored -- a cut after the last byte of a chunked
             # body -- means the transmission was done; SPEC-NOTES.md SN-2017-4.)
             if stored_bytes_are_complete(range_start, response):
-                return transmission_done(record, response.status)
+                return transmission_done(record)
             # (filled: 0a1eaad) If response's status is 206, then validate a partial
             # response for rangeStart, response and record's response; invalid abandons.
             if response.status == 206:
@@ -236,9 +257,9 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
                 return True
         # 6.8.4. If at any point the bytes transmission for stream is done normally, then
         # enqueue the following steps to completeFetchesEditQueue:
-        return transmission_done(record, response.status)
+        return transmission_done(record)
 
-    def transmission_done(record: BackgroundFetchRecord, status: int) -> bool:
+    def transmission_done(record: BackgroundFetchRecord) -> bool:
         """Step 6.8.4: the record's bytes are all stored, whatever the response's status
         (SPEC-NOTES.md SN-2017-9)."""
         record.outcome = "success"
@@ -248,8 +269,8 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
             "body complete",
             id=bg_fetch.id,
             url=record.request.url.href,
-            status=status,
             bytes=len(record.response_body),
+            **record_details(record),  # its status: the response the record keeps
         )
 
         def increment() -> None:
@@ -266,7 +287,7 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
         # Not in the draft: a record a restored background fetch had already finished is
         # not fetched again (SPEC-NOTES.md SN-2017-23).
         if record.outcome == "success" and record.response is not None:
-            transmission_done(record, record.response.status)
+            transmission_done(record)
             return
         if record.outcome in ("failed", "aborted"):
             abandon(record, "6", "restored: it had ended", abort=record.outcome == "aborted")
@@ -285,6 +306,7 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
 
     records_stopped = trio.Event()
 
+    step(ANCHOR, "6", "started", id=bg_fetch.id, key=bg_fetch.key)
     async with trio.open_nursery() as records_nursery:
         # 6. For each record in bgFetch's records, run these steps in parallel:
         for record in bg_fetch.records:
@@ -330,7 +352,15 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
                 # 10.7. "backgroundfetched", using BackgroundFetchUpdateEvent.
                 at, event_name = "10.7", "backgroundfetched"
             bg_fetch.settled_event = event_name
-            step(ANCHOR, at, f"fire {event_name}", id=id)
+            step(
+                ANCHOR,
+                at,
+                f"fire {event_name}",
+                id=id,
+                key=bg_fetch.key,
+                scope=sw_registration.scope_url.href,
+                event=event_name,
+            )
             # Fire a functional event named eventName on swRegistration with ...
             fire_the_completion_event(bg_fetch, records_stopped)
 
@@ -428,6 +458,16 @@ def continue_a_restored_background_fetch(bg_fetch: BackgroundFetch) -> None:
         for record in bg_fetch.records:
             if record.outcome == "" and record.request.method != "GET":
                 record.outcome = "failed"
+        bg_fetch.service_worker_registration.user_agent.observers.step(
+            ANCHOR,
+            "",
+            "resuming after a restart",
+            id=bg_fetch.id,
+            key=bg_fetch.key,
+            scope=bg_fetch.service_worker_registration.scope_url.href,
+            requests=len(bg_fetch.records),
+            completed=[i for i, r in enumerate(bg_fetch.records) if r.outcome != ""],
+        )
         bg_fetch.tasks.in_parallel(attempt_a_background_fetch, bg_fetch)
         return
     records_stopped = trio.Event()

@@ -103,7 +103,7 @@ class BackgroundFetchRegistration(EventTarget):
             # 3.6. TODO: Terminate related fetches with the aborted flag set.  (filled:
             # 8a2733f) Set bgFetch's abort all flag.
             sw_registration.user_agent.observers.step(
-                "#background-fetch-registration-abort", "3.6", "abort all", id=id
+                "#background-fetch-registration-abort", "3.6", "abort all", id=id, key=bg_fetch.key
             )
             bg_fetch.abort_all = True
 
