@@ -8,8 +8,14 @@ left open.  The policies these tests pin are SPEC-NOTES.md's SN-fetch-7 and afte
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gzip
+import tracemalloc
+from collections.abc import Iterator
 from typing import Any
 
+import brotli
 import pytest
 import trio
 
@@ -242,3 +248,97 @@ def test_parse_decimal_is_exact_up_to_4300_digits_and_fails_beyond():
     assert parse_decimal("9" * 4300) == 10**4300 - 1
     assert parse_decimal("1" + "0" * 4300) is None
     assert parse_decimal("0") == 0
+
+
+# -- decompression bombs ---------------------------------------------------------------
+
+MiB = 1024 * 1024
+
+
+@functools.cache
+def gzip_bomb(decoded: int = 1024 * MiB) -> bytes:
+    """`Content-Encoding: gzip, gzip`: about 2 KiB that decode to *decoded* zero bytes
+    (gzip members of 16 MiB of zeros, one after the other, gzipped again)."""
+    member = gzip.compress(bytes(16 * MiB), compresslevel=9, mtime=0)
+    return gzip.compress(member * (decoded // (16 * MiB)), compresslevel=9, mtime=0)
+
+
+@functools.cache
+def br_bomb(decoded: int = 128 * MiB) -> bytes:
+    compressor = brotli.Compressor(quality=1)
+    zeros = bytes(16 * MiB)
+    return b"".join(compressor.process(zeros) for _ in range(decoded // len(zeros))) + (
+        compressor.finish()
+    )
+
+
+@contextlib.contextmanager
+def peak_memory() -> Iterator[list[int]]:
+    """The peak of Python's allocations within the block (tracemalloc), in bytes."""
+    peak: list[int] = []
+    tracemalloc.start()
+    try:
+        yield peak
+    finally:
+        peak.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+
+
+@both
+@pins(
+    ("#complete-a-record-algorithm", "process response 6.3"),
+    ("#attempt-a-background-fetch-algorithm", "6.8.3.1"),
+)
+@pytest.mark.parametrize("coding", ["gzip, gzip", "br"])
+async def test_a_decompression_bomb_meets_the_quota_a_chunk_at_a_time(
+    user_agent, origin_server, bgfetch_edition, coding
+):
+    """Decoding gives bounded chunks, each counted against the quota before the next is
+    decoded: a bomb of 1 GiB (gzip, gzip) or 128 MiB (br) stops at a 1 MiB quota
+    without ever holding much more (SPEC-NOTES.md SN-fetch-9)."""
+    bomb = gzip_bomb() if coding == "gzip, gzip" else br_bomb()
+    origin_server.add("/bomb", bomb, headers=[("Content-Encoding", coding)])
+    user_agent.store.quota = 1 * MiB
+    with peak_memory() as peak:
+        seen, bg = await background_fetch(user_agent, "/bomb")
+    assert outcome(seen, bg) == failed(bgfetch_edition, "quota-exceeded")
+    assert peak[0] < 24 * MiB
+    assert len(origin_server.requests_for("/bomb")) == 1
+
+
+@pytest.mark.step("#complete-a-record-algorithm", "process response 6.1")
+async def test_a_decompression_bomb_meets_the_download_total_a_chunk_at_a_time(
+    user_agent, origin_server
+):
+    origin_server.add("/bomb", gzip_bomb(), headers=[("Content-Encoding", "gzip, gzip")])
+    with peak_memory() as peak:
+        seen, bg = await background_fetch(user_agent, "/bomb", download_total=1 * MiB)
+    assert outcome(seen, bg) == "download-total-exceeded"
+    assert bg.downloaded <= 1 * MiB
+    assert peak[0] < 24 * MiB
+
+
+@both
+@pytest.mark.step("#background-fetch-manager-fetch", edition="current")
+async def test_a_preflight_body_is_never_decoded(user_agent, virtual_network, bgfetch_edition):
+    """A cross-origin server that never grants CORS answers the preflight with a bomb: the
+    body nobody reads is dropped as received, never decoded (SPEC-NOTES.md SN-fetch-9)."""
+    other = OriginServer()
+    other.add("/x", gzip_bomb(), headers=[("Content-Encoding", "gzip, gzip")])
+    virtual_network.serve("https://other.test", other)
+    request = bgfetch.Request("https://other.test/x", headers={"X-Needs": "preflight"})
+    with peak_memory() as peak:
+        seen, bg = await background_fetch(user_agent, [request])
+    assert outcome(seen, bg) == failed(bgfetch_edition, "fetch-error")
+    assert [r.method for r in other.requests] == ["OPTIONS"]
+    assert peak[0] < 24 * MiB
+
+
+@both
+async def test_more_codings_than_supported_pass_through_undecoded(user_agent, origin_server):
+    """Nine or more codings are not supported (each decoder holds a window): the body is
+    the bytes as sent, as Fetch says of unsupported codings (SPEC-NOTES.md SN-fetch-9)."""
+    origin_server.add("/many", b"as sent", headers=[("Content-Encoding", ", ".join(["gzip"] * 9))])
+    seen, bg = await background_fetch(user_agent, "/many")
+    assert outcome(seen, bg) == "success"
+    assert seen.responses[0].body == b"as sent"

@@ -79,6 +79,9 @@ class Fetched:
     response: InternalResponse
     body: AsyncIterator[bytes] | None = None
     discard: Callable[[], Awaitable[None]] = attrs.field(default=_nothing, repr=False)
+    raw: AsyncIterator[bytes] | None = attrs.field(default=None, repr=False)
+    """The body's bytes as received, before content decoding: what a body nobody reads
+    (a preflight's, a HEAD's) is drained from, so that none of it is ever decoded."""
 
     @classmethod
     def network_error(
@@ -420,7 +423,7 @@ class Fetcher:
         )
         decoded = decode_body(content_codings(response.header_list), raw_body, url=url.href)
         exchange.push_async_callback(decoded.aclose)
-        return Fetched(response, decoded, exchange.aclose)
+        return Fetched(response, decoded, exchange.aclose, raw=raw_body)
 
 
 def populate_request_from_client(request: InternalRequest) -> None:
@@ -452,12 +455,15 @@ def _wire_headers(
 
 
 async def _drain(fetched: Fetched, limit: int = 64 * 1024) -> None:
-    """Read and drop a small body (a preflight's), so its connection can be reused."""
-    if fetched.body is None:
+    """Read and drop a small body nobody reads (a preflight's, a HEAD's), so its connection
+    can be reused: its bytes as received, never decoded (SPEC-NOTES.md SN-fetch-9).  A
+    longer body ends the exchange (and its connection)."""
+    body = fetched.raw if fetched.raw is not None else fetched.body
+    if body is None:
         return
     read = 0
     try:
-        async for chunk in fetched.body:
+        async for chunk in body:
             read += len(chunk)
             if read > limit:
                 break
