@@ -36,9 +36,9 @@ commands:
   fetch   a background fetch of real URLs: a user agent of its own opens a window at
           the first URL's origin, registers a service worker that saves each body to
           --out, and waits until the fetch settled and the worker handled the event
-  list    the background fetches kept in the store       (these three need a store,
-  show    one of them                                      which this bgfetch may not
-  abort   abort one, as its user would, and wait for it    have yet: then exit 2)
+  list    the background fetches kept in the store    (these three download nothing
+  show    one of them                                   and run no service worker)
+  abort   abort one, as its user would
 """
 
 EXIT_STATUSES = """\
@@ -54,9 +54,11 @@ URL's origin, a service worker is registered at scope "/", and once it is ready
 background_fetch.get(ID) is asked for a background fetch ID.  If there is none,
 fetch(ID, URLs, download_total=N, title=T) starts one; otherwise the command goes on
 with the existing one, or handles the completion event of one that settled before a
-restart (how a restarted command resumes: this needs the store, see --store).  The
-command ends when the fetch settled and its completion event was handled.  URLs of
-other origins than the first are fetched as the page would, with CORS.
+restart: the store (--store) keeps background fetches across runs, so the same command
+run again after Ctrl-C, or a crash, resumes (complete records are not fetched again,
+the others go on with a range request).  The command ends when the fetch settled and
+its completion event was handled.  URLs of other origins than the first are fetched
+as the page would, with CORS.
 
 The built-in service worker, on backgroundfetchsuccess and backgroundfetchfail
 (2017-10-12: backgroundfetched and backgroundfetchfail), streams each ok (2xx)
@@ -69,13 +71,24 @@ While it runs: on a terminal a live display, a bar per request and one for the w
 fetch (bytes, rate, time left); otherwise plain lines, one per 10% of the total (when
 known: --download-total, or every response's Content-Length) and one per request as it
 settles.  Ctrl-C or SIGTERM stops it within a second: the user agent closes, files
-being written are removed, and the command exits 130 / 143.  Without a store the
-background fetch is gone; with one it is kept, and the same command run again resumes
-it.
+being written are removed, and the command exits 130 / 143.  The background fetch is
+kept in the store, and the same command run again resumes it (with --no-store it is
+gone).
 
 Results follow the edition: in 2017-10-12, backgroundfetched fires (and the command
 exits 0) whatever the responses' statuses; in the current spec a 404 makes the fetch
 fail with "bad-status".
+"""
+
+ABORT_DESCRIPTION = """\
+Abort background fetch ID, as its user would in the browser's UI, and exit once the
+store records it as settled (aborted).  Nothing is downloaded meanwhile.  The
+background fetch's completion event, backgroundfetchabort, is delivered at the next
+`bgfetch fetch` from the same origin, to the service worker that run registers (the
+store keeps the background fetch, not its worker): the same `bgfetch fetch ... --id
+ID` then reports the abort and exits 1, and the run after starts a new fetch.
+Exit status: 0 aborted; 1 no such background fetch, or it had already settled; 2 a
+store that cannot be opened.
 """
 
 FETCH_EPILOG = f"""\
@@ -122,9 +135,8 @@ def _store_option(parser: argparse.ArgumentParser, *, optional: bool = False) ->
         "--store",
         metavar="DIR",
         help="where background fetches are kept across runs, so that a restarted "
-        "command resumes (default: bgfetch/store in the user data directory; none for "
-        "the 2017-10-12 edition, which refuses a store for now; and none while bgfetch "
-        "has no store at all, when giving --store is an error)",
+        "command resumes (default: bgfetch/store in the user data directory, "
+        "bgfetch/store-2017-10-12 for that edition: a store holds one edition's)",
     )
     if optional:
         group.add_argument(
@@ -212,7 +224,10 @@ def build_parser() -> argparse.ArgumentParser:
     _edition_option(show)
     show.add_argument("--json", action="store_true", help="print a JSON object")
     abort = commands.add_parser(
-        "abort", help="abort a background fetch in the store and wait until it settled"
+        "abort",
+        help="abort a background fetch in the store, as its user would",
+        description=ABORT_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     abort.add_argument("id", metavar="ID")
     _store_option(abort)
@@ -257,9 +272,9 @@ def _fetch(args: argparse.Namespace) -> int:
 def _stored(args: argparse.Namespace) -> int:
     import trio
 
-    from bgfetch.command.stored import require_store, run_stored
+    from bgfetch.command.stored import resolve_store, run_stored
 
-    store = require_store(args.store, f"bgfetch {args.command}", args.edition)
+    store = resolve_store(args.store, args.edition)
     out, err = Output(sys.stdout), Output(sys.stderr)
     status: int = trio.run(
         lambda: run_stored(

@@ -27,7 +27,6 @@ import trio
 
 import bgfetch
 from bgfetch import cli
-from bgfetch.command import fetch as fetch_command
 from bgfetch.command import stored
 from bgfetch.command.fetch import FetchOptions, run_fetch
 from bgfetch.command.files import file_name_for, sanitise
@@ -372,32 +371,35 @@ async def test_list_and_abort_read_and_act_on_the_displays(
     assert stored.list_lines(user_agent.ui.displays)[0].endswith("\tfailure")
 
 
-def test_without_a_store_the_store_commands_exit_2(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+def test_each_edition_has_a_default_store_of_its_own(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(stored, "store_supported", lambda: False)
-    monkeypatch.setattr(fetch_command, "store_supported", lambda: False)
-    for argv in (["list"], ["show", "x"], ["abort", "x"]):
-        assert cli.main(argv) == 2
-        assert "this bgfetch has no store yet" in capsys.readouterr().err
+    monkeypatch.setattr("platformdirs.user_data_dir", lambda name: str(tmp_path / name))
+    assert stored.default_store() == tmp_path / "bgfetch" / "store"
+    assert stored.default_store("2017-10-12") == tmp_path / "bgfetch" / "store-2017-10-12"
+    assert stored.resolve_store(None, "2017-10-12") == stored.default_store("2017-10-12")
+    assert stored.resolve_store("elsewhere", "2017-10-12") == Path("elsewhere")
+
+
+def test_looking_at_a_store_that_does_not_exist_creates_none(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     store = str(tmp_path / "store")
-    assert cli.main(["fetch", "http://127.0.0.1/a", "--id", "x", "--store", store]) == 2
-    err = capsys.readouterr().err
-    assert f"--store {store}: this bgfetch has no store yet" in err
+    assert cli.main(["list", "--store", store]) == 0
+    assert capsys.readouterr().out == "no background fetches\n"
+    assert cli.main(["list", "--store", store, "--json"]) == 0
+    assert capsys.readouterr().out == "[]\n"
+    for command in ("show", "abort"):
+        assert cli.main([command, "x", "--store", store]) == 1
+        assert capsys.readouterr().err == (
+            f"bgfetch {command}: no background fetch with id 'x' is displayed (displayed: none)\n"
+        )
     assert not (tmp_path / "store").exists()
-
-
-def test_the_store_keyword_is_detected() -> None:
-    assert stored.store_supported() == (
-        "store" in __import__("inspect").signature(bgfetch.open_user_agent).parameters
-    )
 
 
 # -- with a store ------------------------------------------------------------------------
 
-needs_store = pytest.mark.skipif(
-    not stored.store_supported(), reason="bgfetch.open_user_agent takes no store= yet"
-)
+EDITIONS = pytest.mark.parametrize("edition", ["current", "2017-10-12"])
 
 
 class StopMidway(io.StringIO):
@@ -416,24 +418,28 @@ class StopMidway(io.StringIO):
         return super().write(text)
 
 
-async def stored_command(command: str, store: Path, id: str | None = None) -> tuple[int, str]:
+async def stored_command(
+    command: str, store: Path, id: str | None = None, *, edition: str = "current", **options: Any
+) -> tuple[int, str]:
     out, err = io.StringIO(), io.StringIO()
-    status = await stored.run_stored(command, store, Output(out), Output(err), id=id)
+    status = await stored.run_stored(
+        command, store, Output(out), Output(err), id=id, edition=edition, **options
+    )
     return status, out.getvalue() + err.getvalue()
 
 
-@needs_store
-async def test_a_restarted_command_resumes_from_the_store(tmp_path: Path) -> None:
+@EDITIONS
+async def test_a_restarted_command_resumes_from_the_store(tmp_path: Path, edition: str) -> None:
     server = OriginServer()
     server.add("/big.bin", BODY * 4, throttle=2_000_000, etag='"v1"')
     store, out = tmp_path / "store", tmp_path / "out"
     async with trio.open_nursery() as nursery:
         origin = await serve(nursery, server)
-        options = FetchOptions([origin + "/big.bin"], "job", out=out, store=store)
+        options = FetchOptions([origin + "/big.bin"], "job", out=out, store=store, edition=edition)
         with trio.CancelScope() as scope:  # the first run stops midway, as if killed
             await run_fetch(options, stdout=StopMidway(scope), stderr=io.StringIO())
         assert files_under(out) == set()
-        status, listing = await stored_command("list", store)
+        status, listing = await stored_command("list", store, edition=edition)
         assert status == 0 and listing.startswith(f"job\t{origin}\t-\t")
         assert listing.rstrip().endswith("running")
         stdout, stderr = io.StringIO(), io.StringIO()
@@ -441,37 +447,91 @@ async def test_a_restarted_command_resumes_from_the_store(tmp_path: Path) -> Non
         nursery.cancel_scope.cancel()
     assert "job: resuming the background fetch started earlier" in stdout.getvalue()
     assert (out / "big.bin").read_bytes() == BODY * 4
-    assert (server.requests_for("/big.bin")[-1].header("range") or "").startswith("bytes=")
+    first, *_, last = server.requests_for("/big.bin")
+    assert first.header("range") is None
+    assert re.fullmatch(r"bytes=[1-9][0-9]*-", last.header("range") or "")
+    assert last.header("if-range") == '"v1"'
 
 
-@needs_store
-async def test_abort_from_the_store_then_the_command_handles_the_abort(tmp_path: Path) -> None:
+@EDITIONS
+async def test_list_show_and_abort_download_nothing_and_abort_is_recorded(
+    tmp_path: Path, edition: str
+) -> None:
     server = OriginServer()
     server.add("/big.bin", BODY * 4, throttle=2_000_000, etag='"v1"')
     store, out = tmp_path / "store", tmp_path / "out"
     async with trio.open_nursery() as nursery:
         origin = await serve(nursery, server)
-        options = FetchOptions([origin + "/big.bin"], "job", out=out, store=store)
+        options = FetchOptions([origin + "/big.bin"], "job", out=out, store=store, edition=edition)
+        with trio.CancelScope() as scope:
+            await run_fetch(options, stdout=StopMidway(scope), stderr=io.StringIO())
+        asked = len(server.requests)
+        status, listing = await stored_command("list", store, edition=edition, as_json=True)
+        [before] = json.loads(listing)
+        assert (status, before["result"]) == (0, "")
+        # However long one looks, the restored fetch downloads nothing: it is offline.
+        async with stored.looking_at(store, edition) as ui:
+            await trio.sleep(0.5)
+            assert ui.find("job").downloaded == before["downloaded"]
+        assert await stored_command("show", store, "job", edition=edition, as_json=True) == (
+            0,
+            json.dumps(before) + "\n",
+        )
+        assert await stored_command("abort", store, "job", edition=edition) == (
+            0,
+            "job: aborted; its service worker gets backgroundfetchabort at the next "
+            f"bgfetch fetch from {origin}\n",
+        )
+        assert len(server.requests) == asked
+        # The abort is in the store: opened again, the fetch has settled.
+        status, shown = await stored_command("show", store, "job", edition=edition, as_json=True)
+        assert json.loads(shown) == dict(before, result="failure")
+        assert await stored_command("abort", store, "job", edition=edition) == (
+            1,
+            "bgfetch abort: 'job' has already settled (failure)\n",
+        )
+        assert len(server.requests) == asked
+        nursery.cancel_scope.cancel()
+
+
+@EDITIONS
+async def test_abort_from_the_store_then_the_command_handles_the_abort(
+    tmp_path: Path, edition: str
+) -> None:
+    server = OriginServer()
+    server.add("/big.bin", BODY * 4, throttle=2_000_000, etag='"v1"')
+    store, out = tmp_path / "store", tmp_path / "out"
+    async with trio.open_nursery() as nursery:
+        origin = await serve(nursery, server)
+        options = FetchOptions([origin + "/big.bin"], "job", out=out, store=store, edition=edition)
         with trio.CancelScope() as scope:
             await run_fetch(options, stdout=StopMidway(scope), stderr=io.StringIO())
         options.json = True
-        assert await stored_command("show", store, "missing") == (
+        assert await stored_command("show", store, "missing", edition=edition) == (
             1,
             "bgfetch show: no background fetch with id 'missing' is displayed (displayed: 'job')\n",
         )
-        assert await stored_command("abort", store, "job") == (0, "job: aborted (failure)\n")
+        assert (await stored_command("abort", store, "job", edition=edition))[0] == 0
         # The abort event was not handled (no worker ran): the next run handles it.
         stdout, stderr = io.StringIO(), io.StringIO()
         assert await run_fetch(options, stdout=stdout, stderr=stderr) == 1
         result = json.loads(stdout.getvalue())
-        assert (result["event"], result["failure_reason"]) == ("backgroundfetchabort", "aborted")
+        assert result["event"] == "backgroundfetchabort"
+        assert result["failure_reason"] == ("aborted" if edition == "current" else None)
         assert "has settled; handling its completion event" in stderr.getvalue()
-        # That was the end of it: the run after starts a new background fetch.
+        # That was the end of it: the store no longer holds it, and the run after
+        # starts a new background fetch.
+        assert await stored_command("list", store, edition=edition) == (
+            0,
+            "no background fetches\n",
+        )
         stdout = io.StringIO()
         assert await run_fetch(options, stdout=stdout, stderr=io.StringIO()) == 0
-        assert json.loads(stdout.getvalue())["event"] == "backgroundfetchsuccess"
+        success = "backgroundfetchsuccess" if edition == "current" else "backgroundfetched"
+        assert json.loads(stdout.getvalue())["event"] == success
         nursery.cancel_scope.cancel()
     assert files_under(out) == {"big.bin"}
+    assert (out / "big.bin").read_bytes() == BODY * 4
 
 
 # -- as a process ------------------------------------------------------------------------

@@ -3,10 +3,13 @@
 What a page and its service worker would do, in a user agent of its own: open a
 window at the first URL's origin, register the service worker at scope "/", wait for
 ``ready``; then ``registration.background_fetch.get(ID)``, and, when there is no such
-background fetch yet, ``fetch(ID, URLS, download_total=..., title=...)`` (with a store,
-a restarted command finds the one it started and goes on with it).  The command ends
-once the fetch settled and its completion event was handled (every handler returned,
-every ``wait_until`` settled), the user agent closed.
+background fetch yet, ``fetch(ID, URLS, download_total=..., title=...)``.  With a store
+(the default; either edition), a command run again after it was stopped, or killed,
+goes on with the one it started: complete records are not fetched again, the others
+resume with a range request, and a completion event not yet handled is delivered to
+this run's service worker.  The command ends once the fetch settled and its completion
+event was handled (every handler returned, every ``wait_until`` settled), the user
+agent closed.
 
 Exit status: 0 success; 1 the fetch failed or was aborted (or a handler raised); 2 bad
 usage or input; 130 / 143 stopped by SIGINT / SIGTERM; 141 stdout's reader went away.
@@ -31,10 +34,11 @@ from bgfetch.url import parse_url
 
 from .output import EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output, UsageError
 from .progress import RecordState, Snapshot, View, make_view, record_states, snapshot
-from .stored import NO_STORE, open_agent, store_supported
+from .stored import open_agent
 from .workers import CompletionWatch, SavedRecord, SavingWorker, is_draft, load_worker
 
 TICK = 0.1  # seconds between refreshes of the per-request progress
+OVER_TIMEOUT = 5.0  # seconds the user agent gets to finish with a handled fetch
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -90,8 +94,6 @@ def prepare(options: FetchOptions) -> Prepared:
         urls.append(parsed.href)
     first = parse_url(urls[0]).origin
     assert first is not None
-    if options.store is not None and not store_supported():
-        raise UsageError(f"--store {options.store}: {NO_STORE}")
     out = options.out
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -199,7 +201,12 @@ class FetchRun:
         options, prepared = self.options, self.prepared
         network = bgfetch.RealNetwork(ca_certs=options.ca_certs)
         watch = CompletionWatch(prepared.worker, prepared.edition, self._arrived)
-        async with open_agent(options.store, network=network, edition=prepared.edition.NAME) as ua:
+        async with open_agent(
+            options.store,
+            hint=" (--no-store keeps nothing across runs)",
+            network=network,
+            edition=prepared.edition.NAME,
+        ) as ua:
             window = await ua.open_window(prepared.page)
             container = window.navigator.service_worker
             await container.register(prepared.worker, scope="/")
@@ -242,6 +249,7 @@ class FetchRun:
                 nursery.start_soon(self._tick)
                 try:
                     await watch.handled()
+                    await _wait_until_over(concept)
                 finally:
                     nursery.cancel_scope.cancel()
                     self.view.stop(self.now())
@@ -360,6 +368,19 @@ class SettledEarlier:
 
     def add_event_listener(self, type: str, listener: Any) -> None:
         """No progress comes: it is over."""
+
+
+async def _wait_until_over(bg_fetch: Any, *, poll: float = 0.01) -> None:
+    """After *bg_fetch*'s completion event was handled, before the user agent closes:
+    let it note that the event was handled (else a restart would deliver it again) and
+    finish with the background fetch (a store then forgets it: ``bgfetch list`` no
+    longer shows it).  At most OVER_TIMEOUT seconds."""
+    with trio.move_on_after(OVER_TIMEOUT):
+        await bg_fetch.changed.wait_for(
+            lambda: getattr(bg_fetch, "completion_event", "handled") == "handled"
+        )
+        while not bg_fetch.tasks.done:  # its last steps (freeing, forgetting) are running
+            await trio.sleep(poll)
 
 
 def _event_pending(display: Any) -> bool:

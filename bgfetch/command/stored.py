@@ -1,13 +1,17 @@
 """``bgfetch list``, ``show ID`` and ``abort ID``: the background fetches in a store.
 
-They need a user agent that keeps its background fetches across runs:
-``bgfetch.open_user_agent(store=path)``.  Until bgfetch has that keyword, every
-command that needs a store says so and exits with status 2 (:func:`require_store`).
+A store is the directory where a stored user agent (``bgfetch.open_user_agent(
+store=DIR)``) keeps its background fetches across runs; ``bgfetch fetch`` keeps them in
+one by default (:func:`default_store`).  These commands open that user agent only to
+look: on a network that is offline (:func:`offline_network`), so a restored background
+fetch waits, as it would for any offline period, and nothing is downloaded; and with
+no service worker registered, so no completion event is delivered (each waits for the
+next ``bgfetch fetch``, whose worker gets it).  A store that does not exist yet holds
+nothing: looking does not create it.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -18,59 +22,36 @@ import platformdirs
 import trio
 
 import bgfetch
+from bgfetch.ui import UserInterface
 
 from .output import EXIT_FAILED, EXIT_OK, Output, UsageError
 
-NO_STORE = (
-    "this bgfetch has no store yet (bgfetch.open_user_agent() takes no store=), so "
-    "background fetches do not outlive the command"
-)
 
-
-def store_supported() -> bool:
-    """Whether ``bgfetch.open_user_agent`` takes ``store=``."""
-    return "store" in inspect.signature(bgfetch.open_user_agent).parameters
-
-
-DEFAULT_STORE_EDITIONS = ("current",)
-"""The editions that get a store by default.  The 2017-10-12 edition refuses a store
-for now (its persist.py): it runs without one unless ``--store`` asks for one."""
-
-
-def default_store(edition: str = "current") -> Path | None:
+def default_store(edition: str = "current") -> Path:
     """Where background fetches are kept by default: ``bgfetch/store`` in the user's
-    data directory (``store-<edition>`` for another edition: a store holds one edition's
-    state), or None for an edition that keeps no store."""
-    if edition not in DEFAULT_STORE_EDITIONS:
-        return None
+    data directory, ``store-<edition>`` for another edition (a store holds one
+    edition's state)."""
     name = "store" if edition == "current" else f"store-{edition}"
     return Path(platformdirs.user_data_dir("bgfetch")) / name
 
 
-def resolve_store(given: str | None, edition: str = "current") -> Path | None:
-    """The store to use: *given* (``--store DIR``), else the default one, else None when
-    bgfetch has no store.  UsageError when *given* but bgfetch has no store."""
-    if not store_supported():
-        if given is not None:
-            raise UsageError(f"--store {given}: {NO_STORE}")
-        return None
+def resolve_store(given: str | None, edition: str = "current") -> Path:
+    """The store to use: *given* (``--store DIR``), else the edition's default one."""
     return Path(given) if given is not None else default_store(edition)
 
 
-def require_store(given: str | None, command: str, edition: str = "current") -> Path:
-    """The store *command* (list, show, abort) opens; UsageError if there is none."""
-    if not store_supported():
-        raise UsageError(f"{command}: {NO_STORE}")
-    store = resolve_store(given, edition)
-    if store is None:
-        raise UsageError(f"{command}: the {edition} edition keeps no store (see --store)")
-    return store
+def offline_network() -> bgfetch.VirtualNetwork:
+    """A network that is offline, and serves nothing: a user agent on it fetches nothing."""
+    network = bgfetch.VirtualNetwork()
+    network.set_online(False)
+    return network
 
 
 @asynccontextmanager
-async def open_agent(store: Path | None, **options: Any) -> AsyncIterator[Any]:
+async def open_agent(store: Path | None, *, hint: str = "", **options: Any) -> AsyncIterator[Any]:
     """``bgfetch.open_user_agent(store=store, **options)``; a store that cannot be
-    opened (another edition's, another version's, damaged) is a UsageError naming it."""
+    opened (another edition's, another version's, damaged) is a UsageError naming it,
+    followed by *hint*."""
     if store is not None:
         options["store"] = str(store)
     async with AsyncExitStack() as stack:
@@ -79,9 +60,7 @@ async def open_agent(store: Path | None, **options: Any) -> AsyncIterator[Any]:
         except Exception as error:
             if store is None:
                 raise
-            raise UsageError(
-                f"the store {store}: {_leaves(error)} (--no-store keeps nothing across runs)"
-            ) from None
+            raise UsageError(f"the store {store}: {_leaves(error)}{hint}") from None
         yield ua
 
 
@@ -128,7 +107,7 @@ def list_lines(displays: list[Any]) -> list[str]:
 
 async def abort_display(display: Any, *, poll: float = 0.05) -> str:
     """Cancel *display*'s background fetch, as its user would, and wait until it
-    settled; return its result."""
+    settled (in a stored user agent, the store then says so); return its result."""
     display.cancel()
     while display_result(display) == "":
         await trio.sleep(poll)
@@ -136,6 +115,18 @@ async def abort_display(display: Any, *, poll: float = 0.05) -> str:
 
 
 # -- the commands --------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def looking_at(store: Path, edition: str) -> AsyncIterator[UserInterface]:
+    """The UI of *store*'s user agent, opened offline and without a service worker
+    (nothing is fetched, no completion event delivered); an empty UI when there is no
+    such store yet (and none is created)."""
+    if not store.exists():
+        yield UserInterface()
+        return
+    async with open_agent(store, edition=edition, network=offline_network()) as ua:
+        yield ua.ui
 
 
 async def run_stored(
@@ -149,8 +140,8 @@ async def run_stored(
     as_json: bool = False,
 ) -> int:
     """``list``, ``show`` or ``abort`` (*command*) over the user agent of *store*."""
-    async with open_agent(store, edition=edition) as ua:
-        displays = list(ua.ui.displays)
+    async with looking_at(store, edition) as ui:
+        displays = list(ui.displays)
         if command == "list":
             if as_json:
                 out.write(json.dumps([describe(d) for d in displays]) + "\n")
@@ -160,7 +151,7 @@ async def run_stored(
             return EXIT_OK
         assert id is not None
         try:
-            display = ua.ui.find(id)
+            display = ui.find(id)
         except KeyError as error:
             err.write(f"bgfetch {command}: {error.args[0]}\n")
             return EXIT_FAILED
@@ -174,6 +165,9 @@ async def run_stored(
         if display_result(display) != "":
             err.write(f"bgfetch abort: {id!r} has already settled ({display_result(display)})\n")
             return EXIT_FAILED
-        result = await abort_display(display)
-        out.line(f"{id}: aborted ({result})")
+        await abort_display(display)
+        out.line(
+            f"{id}: aborted; its service worker gets backgroundfetchabort at the next "
+            f"bgfetch fetch from {display.origin}"
+        )
         return EXIT_OK
