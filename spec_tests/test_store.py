@@ -235,6 +235,7 @@ async def test_a_hostile_id_never_reaches_the_file_system(virtual_network, tmp_p
     for path in store.rglob("*"):
         assert path.relative_to(store).as_posix() in (
             "bodies",
+            "lock",
             "state.sqlite3",
             "state.sqlite3-wal",
             "state.sqlite3-shm",
@@ -459,3 +460,14 @@ async def test_a_settled_fetch_whose_event_was_never_fired_gets_it_after_a_resta
         await until(lambda: display.bg_fetch.tasks.done)
     assert events == ["backgroundfetchsuccess"]
     assert BODIES == {"small.txt": b"small"}
+
+
+async def test_a_store_in_use_is_refused_by_a_second_user_agent(virtual_network, tmp_path):
+    """A second user agent would repair the body files the first is writing."""
+    async with bgfetch.open_user_agent(network=virtual_network, store=tmp_path):
+        in_use = f"in use by another user agent .process {os.getpid()}"
+        with pytest.raises(StoreError, match=in_use):
+            async with bgfetch.open_user_agent(network=virtual_network, store=tmp_path):
+                pass
+    async with bgfetch.open_user_agent(network=virtual_network, store=tmp_path):
+        pass  # free again once the first closed

@@ -4,6 +4,7 @@ A store is a directory::
 
     state.sqlite3    SQLite (WAL): what the user agent must remember across restarts
     bodies/<n>       the bytes of stored byte sequence number n
+    lock             held by the one user agent that has the store open (its pid)
 
 Body files are named by internal numbers only, never by a background fetch's id or
 a URL, so no id a page chooses (``../../x``, one with NUL) reaches the file system.
@@ -24,6 +25,7 @@ version and the edition that wrote it, and refuses to be read by another.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -84,6 +86,7 @@ class SQLiteStore:
         quota: int | None | Literal["default"] = "default",
     ) -> None:
         # The byte sequences in use, and what to do once each released one is unreachable.
+        self._usage: dict[str, int] = {}
         self._open_bytes: weakref.WeakValueDictionary[int, FileBytes] = (
             weakref.WeakValueDictionary()
         )
@@ -95,7 +98,18 @@ class SQLiteStore:
             raise StoreError(f"the store {self.directory} is not a directory")
         self.bodies = self.directory / "bodies"
         self.bodies.mkdir(parents=True, exist_ok=True)
+        self._lock = self._take_lock()
         self.edition = edition
+        try:
+            self._open_state()
+            self.quota = default_quota(self.directory) if quota == "default" else quota
+            self._usage = dict(self._db.execute("SELECT origin, bytes FROM usage"))
+            self._repair_body_files()
+        except BaseException:
+            os.close(self._lock)
+            raise
+
+    def _open_state(self) -> None:
         path = self.directory / "state.sqlite3"
         try:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -105,9 +119,22 @@ class SQLiteStore:
             self._check_meta()
         except sqlite3.DatabaseError as error:
             raise StoreError(f"the store {path} cannot be read: {error}") from None
-        self.quota = default_quota(self.directory) if quota == "default" else quota
-        self._usage: dict[str, int] = dict(self._db.execute("SELECT origin, bytes FROM usage"))
-        self._repair_body_files()
+
+    def _take_lock(self) -> int:
+        """One user agent at a time: a second one would repair the body files the first
+        is writing.  The lock (on ``lock``) goes with the process, however it ends."""
+        fd = os.open(self.directory / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise StoreError(
+                f"the store {self.directory} is in use by another user agent (process {holder})"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        return fd
 
     # -- meta: who wrote this store -----------------------------------------------------
 
@@ -261,6 +288,7 @@ class SQLiteStore:
         self._forget_unreachable()
         self._closed = True
         self._db.close()
+        os.close(self._lock)  # releases the lock
 
 
 class FileBytes:
