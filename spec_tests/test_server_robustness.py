@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gzip
+import random
 import tracemalloc
 from collections.abc import Iterator
 from typing import Any
@@ -180,7 +181,7 @@ async def test_a_huge_content_length_is_a_network_error(
 ):
     virtual_network.serve(
         "https://other.test",
-        RawServer(b"HTTP/1.1 200 OK\r\nContent-Length: " + HUGE.encode() + b"\r\n\r\nhello"),
+        RawServer(OK_CORS + b"Content-Length: " + HUGE.encode() + b"\r\n\r\nhello"),
     )
     seen, bg = await background_fetch(user_agent, "https://other.test/a")
     assert outcome(seen, bg) == failed(bgfetch_edition, "fetch-error")
@@ -216,14 +217,32 @@ async def test_a_page_range_header_with_a_huge_number(user_agent, origin_server,
     assert seen.responses[0].body == BODY
 
 
-class RawServer:
-    """Answers every request on a connection with the same bytes, then closes it."""
+OK_CORS = b"HTTP/1.1 200 OK\r\nAccess-Control-Allow-Origin: *\r\n"
+"""The start of a 200 the page at ORIGIN may read from another origin."""
 
-    def __init__(self, answer: bytes) -> None:
+
+class RawServer:
+    """Answers each request with bytes of its choosing: *answer* (the same for every
+    request) or ``answer_for(target)``; ``pieces`` splits each answer into writes of
+    that many bytes.  Counts requests, and connections in ``connections``."""
+
+    def __init__(self, answer: bytes = b"", *, pieces: int | None = None) -> None:
         self.answer = answer
-        self.requests = 0
+        self.pieces = pieces
+        self.requests: list[tuple[int, str]] = []  # (connection number, target)
+        self.connections = 0
+
+    async def answer_for(self, target: str, stream: trio.abc.Stream) -> None:
+        await self.send(stream, self.answer)
+
+    async def send(self, stream: trio.abc.Stream, data: bytes) -> None:
+        step = self.pieces or max(1, len(data))
+        for start in range(0, len(data), step):
+            await stream.send_all(data[start : start + step])
 
     async def serve_stream(self, stream: trio.abc.Stream) -> None:
+        self.connections += 1
+        number = self.connections
         received = b""
         try:
             while True:
@@ -232,9 +251,10 @@ class RawServer:
                     if not data:
                         return
                     received += data
-                _, _, received = received.partition(b"\r\n\r\n")
-                self.requests += 1
-                await stream.send_all(self.answer)
+                head, _, received = received.partition(b"\r\n\r\n")
+                target = head.split(b"\r\n")[0].split(b" ")[1].decode("latin-1")
+                self.requests.append((number, target))
+                await self.answer_for(target, stream)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             return
         finally:
@@ -342,3 +362,114 @@ async def test_more_codings_than_supported_pass_through_undecoded(user_agent, or
     seen, bg = await background_fetch(user_agent, "/many")
     assert outcome(seen, bg) == "success"
     assert seen.responses[0].body == b"as sent"
+
+
+# -- connections: bytes past the end, heads, closing -------------------------------
+
+
+class Smuggler(RawServer):
+    """/first's answer carries a second response after its Content-Length's worth of
+    body (at once, or a second later): a connection that went back to the pool would
+    give it to the next request as its response."""
+
+    def __init__(self, later: bool) -> None:
+        super().__init__()
+        self.later = later
+
+    async def answer_for(self, target: str, stream: trio.abc.Stream) -> None:
+        if target == "/first":
+            await stream.send_all(OK_CORS + b"Content-Length: 5\r\n\r\nfirst")
+            if self.later:
+                await trio.sleep(1)
+            await stream.send_all(OK_CORS + b"Content-Length: 4\r\n\r\nevil")
+        else:
+            await stream.send_all(OK_CORS + b"Content-Length: 4\r\n\r\ngood")
+
+
+@both
+@pytest.mark.parametrize("later", [False, True], ids=["together", "later"])
+async def test_bytes_past_the_content_length_close_the_connection(
+    user_agent, virtual_network, later
+):
+    """More bytes than `Content-Length` (with the response, or while the connection is
+    idle): the connection is closed, never reused (SPEC-NOTES.md SN-fetch-10)."""
+    server = Smuggler(later)
+    virtual_network.serve("https://other.test", server)
+    recorder = WorkerRecorder.for_edition(user_agent)
+    _, registration = await open_window_with_worker(user_agent, recorder, f"{ORIGIN}/")
+    await registration.background_fetch.fetch("one", "https://other.test/first")
+    first = await recorder.settled("one")
+    await trio.sleep(5)
+    await registration.background_fetch.fetch("two", "https://other.test/second")
+    second = await recorder.settled("two")
+    assert first.responses[0].body == b"first"
+    assert second.responses[0].body == b"good"
+    assert server.requests == [(1, "/first"), (2, "/second")]
+    await trio.sleep(5)
+    assert user_agent.pool.idle_connections <= 1
+
+
+def big_head(size: int) -> bytes:
+    """A 200 response whose head (status line to blank line) is exactly *size* bytes."""
+    start = OK_CORS + b"Content-Length: 2\r\n"
+    filler = size - len(start) - len(b"X-Filler: \r\n\r\n")
+    return start + b"X-Filler: " + b"f" * filler + b"\r\n\r\nok"
+
+
+@both
+@pins(
+    ("#complete-a-record-algorithm", "process response 1.2"),
+    ("#attempt-a-background-fetch-algorithm", "6.7.1"),
+)
+@pytest.mark.parametrize("pieces", [None, 1000], ids=["at-once", "in-pieces"])
+@pytest.mark.parametrize("size", [200 * 1024, 256 * 1024, 256 * 1024 + 1, 300 * 1024])
+async def test_a_response_head_above_256_kib_fails_however_it_arrives(
+    user_agent, virtual_network, bgfetch_edition, pieces, size
+):
+    """Heads up to 256 KiB are read, larger ones are a network error, whether the
+    bytes come at once or a thousand at a time (SPEC-NOTES.md SN-fetch-10)."""
+    virtual_network.serve("https://other.test", RawServer(big_head(size), pieces=pieces))
+    seen, bg = await background_fetch(user_agent, "https://other.test/a")
+    if size <= 256 * 1024:
+        assert outcome(seen, bg) == "success"
+        assert seen.responses[0].body == b"ok"
+    else:
+        assert outcome(seen, bg) == failed(bgfetch_edition, "fetch-error")
+
+
+@both
+async def test_user_agents_closed_mid_download_leave_no_connection(
+    virtual_network, bgfetch_edition
+):
+    """A connection whose exchange ends while the user agent closes is closed, not put
+    back in the emptied pool: 40 user agents closed at random moments of their
+    downloads leave no connection open."""
+    server = OriginServer()
+    for index in range(8):
+        server.add(f"/{index}", BODY[: 1000 * (index + 1)], throttle=20_000 * (index + 1))
+    virtual_network.serve(ORIGIN, server)
+    randomness = random.Random(9)
+    for _ in range(40):
+        async with bgfetch.open_user_agent(network=virtual_network, edition=bgfetch_edition) as ua:
+            _, registration = await open_window_with_worker(ua, WorkerRecorder.for_edition(ua))
+            await registration.background_fetch.fetch("x", [f"/{i}" for i in range(8)])
+            await trio.sleep(randomness.uniform(0, 0.5))
+        assert virtual_network.open_connections == 0
+
+
+@both
+async def test_an_exchange_ending_after_the_pool_closed_closes_its_connection(
+    user_agent, origin_server, virtual_network
+):
+    """The user agent closes its pool first, then cancels its tasks: an exchange that ends
+    in between closes its connection instead of putting it back in the emptied pool."""
+    origin_server.add("/slow", BODY, throttle=len(BODY) / 2)  # two seconds
+    recorder = WorkerRecorder.for_edition(user_agent)
+    _, registration = await open_window_with_worker(user_agent, recorder, f"{ORIGIN}/")
+    await registration.background_fetch.fetch("slow", "/slow")
+    await trio.sleep(1)
+    assert virtual_network.open_connections == 1
+    await user_agent.pool.close()  # what closing the user agent does first
+    await trio.sleep(5)  # the body ends
+    assert user_agent.pool.idle_connections == 0
+    assert virtual_network.open_connections == 0

@@ -22,7 +22,14 @@ from bgfetch.url import Origin
 MAX_CONNECTIONS_PER_ORIGIN = 6  # as browsers do
 RECEIVE_SIZE = 64 * 1024
 SEND_CHUNK = 64 * 1024
+MAX_HEAD_SIZE = 256 * 1024
+"""Bytes the response heads of one exchange (interim 1xx ones and the final one) may
+take, status lines to blank lines: Chromium's limit (SPEC-NOTES.md SN-fetch-10)."""
 STREAM_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError, h11.ProtocolError, OSError)
+
+
+class HeadTooLarge(NetworkError):
+    """The response head did not end within :data:`MAX_HEAD_SIZE` bytes."""
 
 
 @attrs.define
@@ -32,15 +39,33 @@ class ResponseHead:
     headers: list[tuple[str, str]]
 
 
+@attrs.define(eq=False)
+class _Watch:
+    """An idle connection's watch: a task waiting for anything at all to arrive."""
+
+    scope: trio.CancelScope = attrs.field(factory=trio.CancelScope)
+    done: trio.Event = attrs.field(factory=trio.Event)
+    woke: bool = False  # something arrived (bytes, end of file, an error): unusable
+
+
 class Connection:
-    """One HTTP/1.1 connection: a stream and h11's state machine for it."""
+    """One HTTP/1.1 connection: a stream and h11's state machine for it.
+
+    Bytes are given to h11 as they arrive, except while a response head is awaited:
+    then h11 gets no more than :data:`MAX_HEAD_SIZE` bytes in all, so a head above the
+    limit fails however its bytes arrive (SPEC-NOTES.md SN-fetch-10).
+    """
 
     def __init__(self, origin: Origin, stream: trio.abc.Stream) -> None:
         self.origin = origin
         self.stream = stream
-        self.h11 = h11.Connection(h11.CLIENT)
+        self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_SIZE)
         self.exchanges = 0  # requests begun on this connection
         self.received = 0  # bytes received during the current exchange
+        self.head_budget: int | None = None  # while a head is awaited: bytes h11 may get
+        self._unfed = bytearray()  # received, not yet given to h11
+        self.watch: _Watch | None = None  # while idle in the pool
+        self.closed = False
 
     async def send(self, event: h11.Event) -> None:
         data = self.h11.send(event)
@@ -52,54 +77,135 @@ class Connection:
             event = self.h11.next_event()
             if event is not h11.NEED_DATA:
                 return event  # type: ignore[return-value]
+            await self._feed()
+
+    async def _feed(self) -> None:
+        """Give h11 more bytes: those received and not yet given, else the next ones."""
+        if not self._unfed:
             data = bytes(await self.stream.receive_some(RECEIVE_SIZE))
             self.received += len(data)
-            self.h11.receive_data(data)
+            if not data:
+                self.h11.receive_data(b"")  # the end of the stream
+                return
+            self._unfed += data
+        if self.head_budget is None:
+            chunk = bytes(self._unfed)
+        elif self.head_budget == 0:
+            raise HeadTooLarge(
+                f"{self.origin}: the response head is larger than {MAX_HEAD_SIZE} bytes"
+            )
+        else:
+            chunk = bytes(self._unfed[: self.head_budget])
+            self.head_budget -= len(chunk)
+        del self._unfed[: len(chunk)]
+        self.h11.receive_data(chunk)
 
     @property
     def reusable(self) -> bool:
-        return self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE
+        """Whether the exchange ended cleanly, both sides willing to go on, and nothing
+        came after the response's end (bytes past its `Content-Length` would be read
+        as the next response)."""
+        return (
+            self.h11.our_state is h11.DONE
+            and self.h11.their_state is h11.DONE
+            and not self._unfed
+            and not self.h11.trailing_data[0]
+        )
+
+    async def stop_watching(self) -> bool:
+        """End the idle watch; whether the connection may still be used."""
+        watch, self.watch = self.watch, None
+        if watch is not None:
+            watch.scope.cancel()
+            await watch.done.wait()
+            if watch.woke:
+                return False
+        return not self.closed
 
     async def close(self) -> None:
+        self.closed = True
+        if self.watch is not None:
+            self.watch.scope.cancel()
         await trio.aclose_forcefully(self.stream)
 
 
 class ConnectionPool:
-    """Keep-alive connections per origin, at most six in use per origin at once."""
+    """Keep-alive connections per origin, at most six in use per origin at once.
+
+    An idle connection is watched: anything arriving on it (bytes no response asked
+    for, the server closing it) closes it, so no request ever reads them.  Once the
+    pool is closed (the user agent closing), a connection whose exchange ends is closed
+    rather than kept, and nothing new is opened.
+    """
 
     def __init__(self, transport: Transport, nursery: trio.Nursery) -> None:
         self.transport = transport
         self._nursery = nursery
         self._idle: dict[Origin, list[Connection]] = {}
         self._limits: dict[Origin, trio.Semaphore] = {}
+        self.closed = False
 
     def _limit(self, origin: Origin) -> trio.Semaphore:
         if origin not in self._limits:
             self._limits[origin] = trio.Semaphore(MAX_CONNECTIONS_PER_ORIGIN)
         return self._limits[origin]
 
+    @property
+    def idle_connections(self) -> int:
+        return sum(len(connections) for connections in self._idle.values())
+
     async def _checkout(self, origin: Origin) -> Connection:
         idle = self._idle.get(origin, [])
         while idle:
             connection = idle.pop()
-            if connection.h11.our_state is h11.IDLE:
+            if await connection.stop_watching() and connection.h11.our_state is h11.IDLE:
                 return connection
             await connection.close()
         return await self._checkout_fresh(origin)
 
     async def _checkout_fresh(self, origin: Origin) -> Connection:
+        if self.closed:  # the user agent is closing: its tasks are about to be cancelled
+            await trio.sleep_forever()
         stream = await self.transport.open_stream(origin, nursery=self._nursery)
+        if self.closed:
+            await trio.aclose_forcefully(stream)
+            await trio.sleep_forever()
         return Connection(origin, stream)
 
-    def _checkin(self, connection: Connection) -> None:
+    def _checkin(self, connection: Connection) -> bool:
+        """Keep *connection* for the next request to its origin; False if it is not to
+        be kept (the caller closes it)."""
+        if self.closed or connection.closed or not connection.reusable:
+            return False
         connection.h11.start_next_cycle()
         self._idle.setdefault(connection.origin, []).append(connection)
+        connection.watch = _Watch()
+        self._nursery.start_soon(self._watch, connection, connection.watch)
+        return True
+
+    async def _watch(self, connection: Connection, watch: _Watch) -> None:
+        try:
+            with watch.scope:
+                try:
+                    await connection.stream.receive_some(1)
+                except STREAM_ERRORS:
+                    pass
+                watch.woke = True
+        finally:
+            watch.done.set()
+        if watch.woke:
+            idle = self._idle.get(connection.origin, [])
+            if connection in idle:
+                idle.remove(connection)
+            connection.watch = None
+            await connection.close()
 
     async def close(self) -> None:
-        for connections in self._idle.values():
+        self.closed = True
+        while self._idle:
+            _, connections = self._idle.popitem()
             for connection in connections:
                 await connection.close()
-        self._idle.clear()
 
     @asynccontextmanager
     async def request(
@@ -153,9 +259,7 @@ class ConnectionPool:
                 except BaseException:
                     await connection.close()
                     raise
-            if connection.reusable:
-                self._checkin(connection)
-            else:
+            if not self._checkin(connection):
                 await connection.close()
 
     async def _open(self, origin: Origin, *, fresh: bool = False) -> Connection:
@@ -175,6 +279,7 @@ class ConnectionPool:
     ) -> ResponseHead:
         connection.exchanges += 1
         connection.received = 0
+        connection.head_budget = MAX_HEAD_SIZE
         await connection.send(request_head)
         sent = 0
         view = memoryview(body or b"")
@@ -190,6 +295,7 @@ class ConnectionPool:
             if isinstance(event, h11.InformationalResponse):
                 continue
             if isinstance(event, h11.Response):
+                connection.head_budget = None
                 return ResponseHead(
                     status=event.status_code,
                     reason=event.reason.decode("latin-1"),
