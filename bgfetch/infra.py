@@ -314,10 +314,40 @@ class EventLoop(ParallelQueue):
 
     def queue_task(self, steps: Steps) -> None:
         """Queue a task on this event loop.  Once the loop is closed (its window closed),
-        tasks are dropped, as HTML drops the tasks of a discarded document."""
+        tasks are dropped, as HTML drops the tasks of a discarded document: those queued
+        from then on, and those queued before that have not run yet."""
         if self.closed:
             return
-        self.enqueue(steps)
+
+        def task() -> Any:
+            if self.closed:
+                return None  # dropped with its document
+            return steps()
+
+        self.enqueue(task)
+
+    async def run_task(self, steps: Callable[[], None]) -> bool:
+        """Queue a task and "wait for it to complete": True once it has run; False as soon
+        as it is dropped instead (the loop closed before it ran, or was closed already),
+        for a dropped task never completes and whoever waits for it must not wait for
+        ever."""
+        done = False
+
+        def task() -> None:
+            nonlocal done
+            try:
+                steps()
+            finally:
+                done = True
+                self._idle.notify()
+
+        self.queue_task(task)
+        await self._idle.wait_for(lambda: done or self.closed)
+        return done
+
+    def close(self) -> None:
+        super().close()
+        self._idle.notify()  # those waiting in run_task: their tasks are dropped
 
     def spawn(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
         """Start *fn(*args)* as a task owned by this loop's environment."""

@@ -574,18 +574,42 @@ async def test_a_queue_does_not_keep_the_objects_of_steps_it_has_run():
 # -- EventLoop -----------------------------------------------------------------------------
 
 
-async def test_queue_task_after_the_loop_closed_is_dropped_silently():
+async def test_a_closed_loop_drops_its_tasks_queued_before_or_after_silently():
+    # HTML: a discarded document's tasks are removed from its event loop.
     ran: list[str] = []
     async with trio.open_nursery() as nursery:
         root = TaskOwner.root("user agent", nursery)
         loop = EventLoop("window's event loop")
         loop.start(root)
+        loop.queue_task(lambda: ran.append("ran"))
+        await trio.testing.wait_all_tasks_blocked()
         loop.queue_task(lambda: ran.append("before close"))
         loop.close()
         loop.queue_task(lambda: ran.append("after close"))  # no error
         await trio.testing.wait_all_tasks_blocked()
         root.close()
-    assert ran == ["before close"]
+    assert ran == ["ran"]
+
+
+async def test_run_task_waits_for_the_task_or_returns_false_once_it_is_dropped():
+    ran: list[str] = []
+    async with trio.open_nursery() as nursery:
+        root = TaskOwner.root("user agent", nursery)
+        loop = EventLoop("window's event loop")
+        loop.start(root)
+        assert await loop.run_task(lambda: ran.append("one")) is True
+        answers: list[bool] = []
+
+        async def wait() -> None:
+            answers.append(await loop.run_task(lambda: ran.append("two")))
+
+        loop.queue_task(loop.close)  # closes the loop before "two" runs
+        nursery.start_soon(wait)
+        await trio.testing.wait_all_tasks_blocked()
+        assert answers == [False]
+        assert await loop.run_task(lambda: ran.append("three")) is False  # at once
+        root.close()
+    assert ran == ["one"]
 
 
 async def test_call_listener_runs_a_plain_listener_now_and_starts_async_ones_as_tasks():

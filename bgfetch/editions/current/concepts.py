@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import attrs
+import trio
 
 from bgfetch.fetch.request import InternalRequest
 from bgfetch.fetch.response import InternalResponse
@@ -119,6 +120,9 @@ class RegistrationExtension:
 
     active_background_fetches: dict[str, BackgroundFetch]
     active_background_fetches_edit_queue: ParallelQueue
+    # Not in the spec: the ids of fetch() calls reading their request bodies outside the
+    # edit queue, each set once its steps are over (SPEC-NOTES.md SN-current-25).
+    reading: dict[str, trio.Event] = attrs.field(factory=dict)
 
 
 def registration_extension(registration: Registration) -> RegistrationExtension:

@@ -16,7 +16,7 @@ from bgfetch.fetch.csp import PolicyContainer
 from bgfetch.fetch.request import Request, RequestInfo
 from bgfetch.idl import dom_string, image_resources, sequence, unsigned_long_long
 from bgfetch.infra import Condition, ParallelQueue, Promise, abort_when
-from bgfetch.store.base import StorageFull
+from bgfetch.store.base import StorageFull, check_quota
 from bgfetch.sw.environment import Environment
 from bgfetch.sw.registration import ServiceWorkerRegistration
 
@@ -117,9 +117,16 @@ class BackgroundFetchManager:
         promise: Promise[BackgroundFetchRegistration] = Promise()
         extension = registration_extension(registration)
 
+        edit_queue = extension.active_background_fetches_edit_queue
+        request_bodies_remaining = 0
+        request_read_failed: BaseException | None = None
+        # Not a spec step: set while this fetch() reads its request bodies, outside the
+        # edit queue (SPEC-NOTES.md SN-current-25).
+        reading: trio.Event | None = None
+
         # 8. Enqueue the following steps to registration's active background fetches edit queue:
-        async def steps() -> None:
-            nonlocal upload_total
+        def steps() -> None:
+            nonlocal request_bodies_remaining, request_read_failed, reading
             # 8.1. Let permission be the permission state for "background-fetch" and this's
             # relevant settings object.
             permission = ua.permissions.state("background-fetch", env.origin)
@@ -152,62 +159,147 @@ class BackgroundFetchManager:
                     )
                 )
                 return
+            # Not a spec step: an earlier fetch() of this id still reading its request
+            # bodies outside the edit queue decides whether bgFetchMap[id] will exist; these
+            # steps run again once it has (SPEC-NOTES.md SN-current-25).
+            earlier = extension.reading.get(id)
+            if earlier is not None:
+
+                async def when_read() -> None:
+                    await earlier.wait()
+                    edit_queue.enqueue(steps)
+
+                ua.tasks.in_parallel(when_read)
+                return
             # 8.6. Let requestBodiesRemaining be the size of requests.  (Counted over the
             # requests that have a body: SPEC-NOTES.md SN-current-6.)
             request_bodies_remaining = sum(1 for r in records if r.request.body is not None)
             # 8.7. Let requestReadFailed be false.  (None, or the error that failed a read.)
-            request_read_failed: BaseException | None = None
-            reads_changed = Condition()  # notified when either of the two changes
-            async with trio.open_nursery() as reads:
-                # 8.8. For each request of requests (each record's request):
-                for record in records:
-                    body = record.request.body
-                    # 8.8.1. If request's body is null, then continue.
-                    if body is None:
-                        continue
+            request_read_failed = None
+            if request_bodies_remaining == 0:
+                # Nothing to read: the steps go on here, in the edit queue.
+                store_and_start()
+                return
+            # Steps 8.8-8.10 wait for the bodies: in parallel, as a task of this realm,
+            # whose streams they read, and never in the edit queue, which a slow or endless
+            # stream would hold; step 8.11 on run in the edit queue again (SPEC-NOTES.md
+            # SN-current-25).
+            if env.tasks.done or env.event_loop.closed:
+                return  # the page and its streams are gone: nothing is stored
+            reading = extension.reading[id] = trio.Event()
+            env.tasks.in_parallel(read_request_bodies)
 
-                    # 8.8.2. Let stream be request's body's stream.  (body.wait() reads it.)
-                    # 8.8.3. Run these steps in parallel:
-                    async def read(body: Any = body) -> None:
-                        nonlocal upload_total, request_bodies_remaining
+        async def read_request_bodies() -> None:
+            """Steps 8.8-8.10 of #background-fetch-manager-fetch, outside the edit queue."""
+            nonlocal upload_total, request_bodies_remaining, request_read_failed
+            read_so_far = 0
 
-                        # 8.8.3.1. Run these steps but abort when requestReadFailed is true:
-                        async def wait_for_body() -> None:
-                            nonlocal request_read_failed
-                            try:
-                                # 8.8.3.1.1. Wait for request's body.
-                                await body.wait()
-                            except Exception as error:
-                                # 8.8.3.1.2. If stream has errored, then set requestReadFailed
-                                # to true.
-                                request_read_failed = error
-                                reads_changed.notify()
-
-                        aborted = await abort_when(
-                            wait_for_body, reads_changed, lambda: request_read_failed is not None
-                        )
-                        # 8.8.3.2. If aborted and stream is readable, then error stream with
-                        # an AbortError and abort these steps.  (An aborted read is cancelled;
-                        # its stream is left as it is.  The read that failed stops here too:
-                        # step 8.11 rejects.)
-                        if aborted or request_read_failed is not None:
-                            return
-                        # 8.8.3.3. Increment uploadTotal by request's body's length.
-                        upload_total += body.length
-                        # 8.8.3.4. Decrement requestBodiesRemaining by 1.
-                        request_bodies_remaining -= 1
-                        reads_changed.notify()
-
-                    reads.start_soon(read)
-                # 8.9. If at any point storing requests fails due to exceeding a quota limit,
-                # reject promise with a QuotaExceededError.  (The requests are stored once
-                # their bodies are read: after step 8.11, below.)
-                # 8.10. Wait for requestBodiesRemaining to be 0, or requestReadFailed to be
-                # true.
-                await reads_changed.wait_for(
-                    lambda: request_bodies_remaining == 0 or request_read_failed is not None
+            def count(size: int) -> None:
+                """Step 8.9, as the bodies are read: the bytes read so far, with room for
+                downloadTotal (SPEC-NOTES.md SN-current-7), must fit in what the origin's
+                quota leaves; StorageFull once they do not."""
+                nonlocal read_so_far
+                read_so_far += size
+                check_quota(
+                    env.origin,
+                    ua.store.usage(env.origin),
+                    read_so_far + download_total,
+                    ua.store.quota,
                 )
+
+            reads_changed = Condition()  # notified when either of the two changes
+            finished = False
+            try:
+                async with trio.open_nursery() as reads:
+                    # 8.8. For each request of requests (each record's request):
+                    for record in records:
+                        body = record.request.body
+                        # 8.8.1. If request's body is null, then continue.
+                        if body is None:
+                            continue
+
+                        # 8.8.2. Let stream be request's body's stream.  (body.wait() reads
+                        # it, telling count() of each chunk.)
+                        # 8.8.3. Run these steps in parallel:
+                        async def read(body: Any = body) -> None:
+                            nonlocal upload_total, request_bodies_remaining
+
+                            # 8.8.3.1. Run these steps but abort when requestReadFailed is
+                            # true:
+                            async def wait_for_body() -> None:
+                                nonlocal request_read_failed
+                                try:
+                                    # 8.8.3.1.1. Wait for request's body.
+                                    if body.source is not None:
+                                        count(len(body.source))
+                                    await body.wait(count)
+                                except StorageFull as full:
+                                    # (Step 8.9, at once: the reads that remain abort.)
+                                    promise.reject(
+                                        QuotaExceededError(f"background fetch {id!r}: {full}")
+                                    )
+                                    request_read_failed = full
+                                    reads_changed.notify()
+                                except Exception as error:
+                                    # 8.8.3.1.2. If stream has errored, then set
+                                    # requestReadFailed to true.
+                                    request_read_failed = error
+                                    reads_changed.notify()
+
+                            aborted = await abort_when(
+                                wait_for_body,
+                                reads_changed,
+                                lambda: request_read_failed is not None,
+                            )
+                            # 8.8.3.2. If aborted and stream is readable, then error stream
+                            # with an AbortError and abort these steps.  (An aborted read is
+                            # cancelled; its stream is left as it is.  The read that failed
+                            # stops here too: step 8.11 rejects.)
+                            if aborted or request_read_failed is not None:
+                                return
+                            # 8.8.3.3. Increment uploadTotal by request's body's length.
+                            upload_total += body.length
+                            # 8.8.3.4. Decrement requestBodiesRemaining by 1.
+                            request_bodies_remaining -= 1
+                            reads_changed.notify()
+
+                        reads.start_soon(read)
+                    # 8.9. If at any point storing requests fails due to exceeding a quota
+                    # limit, reject promise with a QuotaExceededError.  (Checked as each
+                    # chunk is read, by count(); the requests are stored once their bodies
+                    # are read: after step 8.11.)
+                    # 8.10. Wait for requestBodiesRemaining to be 0, or requestReadFailed to
+                    # be true.
+                    await reads_changed.wait_for(
+                        lambda: request_bodies_remaining == 0 or request_read_failed is not None
+                    )
+                finished = True
+            finally:
+                if finished:
+                    edit_queue.enqueue(store_and_start)
+                else:  # cancelled with the page: nothing is stored
+                    done_reading()
+
+        def done_reading() -> None:
+            """Not a spec step: a later fetch() of this id may now run its steps."""
+            if reading is not None:
+                if extension.reading.get(id) is reading:
+                    del extension.reading[id]
+                reading.set()
+
+        def store_and_start() -> None:
+            """Steps 8.11-8.16 of #background-fetch-manager-fetch, in the edit queue; then a
+            later fetch() of this id runs its steps."""
+            try:
+                start_background_fetch()
+            finally:
+                done_reading()
+
+        def start_background_fetch() -> None:
+            """Steps 8.11-8.16 of #background-fetch-manager-fetch."""
+            bg_fetch_map = extension.active_background_fetches
             # 8.11. If requestReadFailed is true, then reject promise with a TypeError.
+            # (Unless step 8.9 rejected it already.)
             if request_read_failed is not None:
                 promise.reject(
                     TypeError(
@@ -253,7 +345,7 @@ class BackgroundFetchManager:
             # 8.16. In parallel, perform a background fetch with bgFetch.
             bg_fetch.tasks.in_parallel(perform_a_background_fetch, bg_fetch)
 
-        extension.active_background_fetches_edit_queue.enqueue(steps)
+        edit_queue.enqueue(steps)
         # 9. Return promise.
         return await promise
 
@@ -271,7 +363,6 @@ class BackgroundFetchManager:
         if bg_fetch is None:
             return None
         env = self.environment
-        done = trio.Event()
 
         # 4. Enqueue the following steps to bgFetch's update handling queue:
         async def steps() -> None:
@@ -282,11 +373,11 @@ class BackgroundFetchManager:
                 bg_fetch_registration = get_a_background_fetch_registration_instance(bg_fetch, env)
                 # 4.1.2. Resolve promise with bgFetchRegistration.
                 promise.resolve(bg_fetch_registration)
-                done.set()
 
-            env.event_loop.queue_task(task)
-            # 4.2. Wait for task to complete.
-            await done.wait()
+            # 4.2. Wait for task to complete.  (Or for it to be dropped: a window closed
+            # before the task ran discards it, and it never completes; waiting would stop
+            # bgFetch's queue for good: SPEC-NOTES.md SN-current-26.)
+            await env.event_loop.run_task(task)
 
         bg_fetch.update_handling_queue.enqueue(steps)
         return await promise

@@ -11,8 +11,6 @@ import weakref
 from collections.abc import Iterable
 from typing import Any
 
-import trio
-
 from bgfetch.errors import QuotaExceededError
 from bgfetch.fetch.csp import PolicyContainer
 from bgfetch.fetch.request import Request, RequestInfo
@@ -218,7 +216,6 @@ class BackgroundFetchManager:
         # 4. Let downloaded be bgFetch's last reported download.
         downloaded = bg_fetch.last_reported_download
         env = self.environment
-        done = trio.Event()
 
         # 5. Enqueue the following steps to bgFetch's progress handling queue:
         async def steps() -> None:
@@ -235,11 +232,11 @@ class BackgroundFetchManager:
                 bg_fetch_registration._downloaded = downloaded
                 # 5.1.3. Resolve promise with bgFetchRegistration.
                 promise.resolve(bg_fetch_registration)
-                done.set()
 
-            env.event_loop.queue_task(task)
-            # 5.2. Wait for task to complete.
-            await done.wait()
+            # 5.2. Wait for task to complete.  (Or for it to be dropped: a window closed
+            # before the task ran discards it, and it never completes; waiting would stop
+            # bgFetch's queue for good: SPEC-NOTES.md SN-2017-24.)
+            await env.event_loop.run_task(task)
 
         bg_fetch.progress_handling_queue.enqueue(steps)
         return await promise
