@@ -8,6 +8,10 @@ for up to :data:`MAX_RESUMES` resumes of one record (Chromium's download layer a
 15 byte-range resumes).  Past that, a cut is a failure (SPEC-NOTES.md SN-current-11,
 SN-2017-2, SN-2017-4).
 
+*A body that does not decode* (a content coding's error) is not a cut: the same
+bytes would fail the same way, so it is a failure at once, whatever the network
+(SPEC-NOTES.md SN-fetch-9).
+
 *Asking for the rest.*  A 206 that ends before the resource does leaves the
 record's result empty, so the current edition asks again for the rest, without
 bound.  bgfetch lets a partial response that stored nothing new spend one of the
@@ -26,6 +30,7 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
+from bgfetch.fetch.coding import DecodingError
 from bgfetch.fetch.numbers import parse_decimal
 from bgfetch.fetch.response import InternalResponse
 from bgfetch.net.base import Transport
@@ -41,9 +46,16 @@ class Resumable(Protocol):
     resumes: int
 
 
-def temporarily_unavailable(network: Transport, record: Resumable, *, body_cut: bool) -> bool:
+def temporarily_unavailable(
+    network: Transport, record: Resumable, *, body_cut: bool, error: BaseException | None = None
+) -> bool:
     """Whether the user agent believes the record's resource will soon be available
-    again.  A cut while online that it believes in spends one of the record's resumes."""
+    again.  A cut while online that it believes in spends one of the record's resumes.
+
+    *error*, the body stream's error: a body that does not decode (DecodingError) is no
+    cut, and fetching it again cannot fix it (SPEC-NOTES.md SN-fetch-9)."""
+    if isinstance(error, DecodingError):
+        return False
     if not network.is_online():
         return True
     if body_cut and record.resumes < MAX_RESUMES:

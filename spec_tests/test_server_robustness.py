@@ -473,3 +473,18 @@ async def test_an_exchange_ending_after_the_pool_closed_closes_its_connection(
     await trio.sleep(5)  # the body ends
     assert user_agent.pool.idle_connections == 0
     assert virtual_network.open_connections == 0
+
+
+@both
+@pins(CURRENT_BYTES[:1] + ("process response 8.2",), DRAFT_BYTES[:1] + ("6.8.5.2",))
+async def test_a_body_that_does_not_decode_is_not_resumed(
+    user_agent, origin_server, bgfetch_edition
+):
+    """A decoding error is a network error that fetching again cannot fix: the record
+    fails at once, with one request, instead of resuming 15 times (SPEC-NOTES.md
+    SN-fetch-9, SN-current-11)."""
+    broken = gzip.compress(BODY * 4)[:300] + b"not gzip at all" * 100
+    origin_server.add("/broken", broken, headers=[("Content-Encoding", "gzip")])
+    seen, bg = await background_fetch(user_agent, "/broken")
+    assert outcome(seen, bg) == failed(bgfetch_edition, "fetch-error")
+    assert len(origin_server.requests_for("/broken")) == 1

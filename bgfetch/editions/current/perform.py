@@ -469,8 +469,11 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
             # 8.1. If the resource is temporarily unavailable and request's method is `GET`,
             # then wait until the resource is not temporarily unavailable, then set
             # fetchAttemptComplete to true.  (What the user agent believes: SPEC-NOTES.md
-            # SN-current-11.)
-            if temporarily_unavailable(network, record, body_cut=True) and request.method == "GET":
+            # SN-current-11; a body that does not decode is not a cut: SN-fetch-9.)
+            if (
+                temporarily_unavailable(network, record, body_cut=True, error=stream_error)
+                and request.method == "GET"
+            ):
                 await wait_until_available(network)
                 fetch_attempt_complete = True
             # 8.2. Otherwise, set responseData's result to "fetch-error" and

@@ -246,9 +246,10 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
                 # 6.8.5.2. Set abandoned to true.  TODO: if aborted isn't true, this
                 # could be another resume point.  (filled: 6cce49e) If the resource is
                 # temporarily unavailable and request's method is `GET`, wait until it
-                # is not, then resume.
+                # is not, then resume.  (A body that does not decode is not a cut:
+                # SPEC-NOTES.md SN-fetch-9.)
                 if (
-                    temporarily_unavailable(network, record, body_cut=True)
+                    temporarily_unavailable(network, record, body_cut=True, error=error)
                     and request.method == "GET"
                 ):
                     await wait_until_available(network)
