@@ -39,6 +39,8 @@ commands:
   list    the background fetches kept in the store    (these three download nothing
   show    one of them                                   and run no service worker)
   abort   abort one, as its user would
+  serve   serve a user agent over the Chrome DevTools Protocol while a scenario runs
+  devtools  print the DevTools Background Fetch log kept in the store
 """
 
 EXIT_STATUSES = """\
@@ -232,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     abort.add_argument("id", metavar="ID")
     _store_option(abort)
     _edition_option(abort)
+    from bgfetch.devtools.commands import add_parsers
+
+    add_parsers(commands, _edition_option)
     return parser
 
 
@@ -290,6 +295,12 @@ def _stored(args: argparse.Namespace) -> int:
     return EXIT_BROKEN_PIPE if out.broken else status
 
 
+def _devtools(args: argparse.Namespace) -> int:
+    from bgfetch.devtools.commands import run
+
+    return run(args)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from bgfetch import demo
 
@@ -302,6 +313,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "list": _stored,
     "show": _stored,
     "abort": _stored,
+    "serve": _devtools,
+    "devtools": _devtools,
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import cdp.util
+import h11
 import trio
 import trio_websocket
 from cdp import background_service as bs
@@ -15,15 +16,23 @@ FETCH = bs.ServiceName.BACKGROUND_FETCH
 
 
 async def http_get(port: int, path: str) -> tuple[int, object]:
-    """GET *path* on 127.0.0.1:*port*: the status and the JSON body."""
+    """GET *path* on 127.0.0.1:*port*: the status and the body (JSON when 200)."""
     stream = await trio.open_tcp_stream("127.0.0.1", port)
     async with stream:
-        await stream.send_all(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
-        data = b""
-        while chunk := await stream.receive_some(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    status = int(head.split()[1])
+        client = h11.Connection(h11.CLIENT)
+        request = h11.Request(method="GET", target=path, headers=[("Host", f"127.0.0.1:{port}")])
+        await stream.send_all(client.send(request) + client.send(h11.EndOfMessage()))
+        status, body = 0, b""
+        while True:
+            event = client.next_event()
+            if event is h11.NEED_DATA:
+                client.receive_data(await stream.receive_some(65536))
+            elif isinstance(event, h11.Response):
+                status = event.status_code
+            elif isinstance(event, h11.Data):
+                body += event.data
+            elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
+                break
     return status, json.loads(body) if status == 200 else body
 
 

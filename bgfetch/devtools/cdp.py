@@ -15,7 +15,10 @@ What a connection answers, as Chromium does:
   ``setAutoAttach`` (nothing to attach to); ``Browser.getVersion``;
 * on a page session (or a connection to ``/devtools/page/<id>``): the BackgroundService
   domain (Chromium's BackgroundServiceHandler: ``startObserving`` first sends
-  ``recordingStateChanged``, then every logged event, then its response);
+  ``recordingStateChanged``, then every logged event, then its response), and what
+  DevTools' front end asks of a page to know its origin and storage key
+  (``Page.getResourceTree``, ``getFrameTree``, ``getNavigationHistory``,
+  ``Storage.getStorageKeyForFrame``);
 * anything else: CDP's "method not found" (-32601), and an error for a message it
   cannot read; never a dropped connection.
 """
@@ -29,7 +32,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from bgfetch import __version__
-from bgfetch.devtools.context import BackgroundServicesContext
+from bgfetch.devtools.context import BackgroundServicesContext, storage_key_of
 from bgfetch.devtools.protocol import (
     JSON,
     SERVER_ERROR,
@@ -264,6 +267,10 @@ class Session:
             return self.background_service.handle(method, params)
         if domain == "Target":
             return self._target(method, _mapping(params))
+        if self.target_id is not None and method in PAGE_METHODS:
+            window = self.connection.browser.window(self.target_id)
+            if window is not None:
+                return PAGE_METHODS[method](self.target_id, window)
         if method == "Browser.getVersion":
             return {
                 "protocolVersion": PROTOCOL_VERSION,
@@ -330,6 +337,49 @@ class Session:
         if method in ("Target.setAutoAttach", "Target.setRemoteLocations"):
             return {}
         raise ProtocolError.method_not_found(method)
+
+
+def _frame(target_id: str, window: Window) -> JSON:
+    """Page.Frame of *window*: the page's main frame (its id is the target's)."""
+    return {
+        "id": target_id,
+        "loaderId": target_id,
+        "url": window.url.href,
+        "domainAndRegistry": window.url.hostname,
+        "securityOrigin": window.origin.serialize(),
+        "mimeType": "text/html",
+        "secureContextType": "Secure",
+        "crossOriginIsolatedContextType": "NotIsolated",
+        "gatedAPIFeatures": [],
+    }
+
+
+# What a page says of itself, so that DevTools' front end knows the page's origin and
+# storage key (its Application panel shows the events of those).
+PAGE_METHODS: dict[str, Callable[[str, Window], JSON]] = {
+    "Page.getResourceTree": lambda id, window: {
+        "frameTree": {"frame": _frame(id, window), "resources": []}
+    },
+    "Page.getFrameTree": lambda id, window: {"frameTree": {"frame": _frame(id, window)}},
+    "Page.getNavigationHistory": lambda id, window: {
+        "currentIndex": 0,
+        "entries": [
+            {
+                "id": 0,
+                "url": window.url.href,
+                "userTypedURL": window.url.href,
+                "title": window.url.href,
+                "transitionType": "typed",
+            }
+        ],
+    },
+    "Storage.getStorageKeyForFrame": lambda id, window: {
+        "storageKey": storage_key_of(window.origin.serialize())
+    },
+    "Storage.getStorageKey": lambda id, window: {
+        "storageKey": storage_key_of(window.origin.serialize())
+    },
+}
 
 
 def _mapping(params: object) -> Mapping[str, Any]:
