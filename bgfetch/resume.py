@@ -12,6 +12,12 @@ SN-2017-2, SN-2017-4).
 bytes would fail the same way, so it is a failure at once, whatever the network
 (SPEC-NOTES.md SN-fetch-9).
 
+*A server that stalls.*  Neither spec bounds how long a record waits for a server
+that never answers, or stops sending: bgfetch cuts an exchange that goes
+:data:`STALL_TIMEOUT` seconds without a byte, or whose response head does not end
+within that time of the request.  A stalled head is a network error; a stalled body
+is a cut, resumed as any other (SPEC-NOTES.md SN-fetch-11).
+
 *Asking for the rest.*  A 206 that ends before the resource does leaves the
 record's result empty, so the current edition asks again for the rest, without
 bound.  bgfetch lets a partial response that stored nothing new spend one of the
@@ -36,6 +42,19 @@ from bgfetch.fetch.response import InternalResponse
 from bgfetch.net.base import Transport
 
 MAX_RESUMES = 15
+
+STALL_TIMEOUT = 300.0
+"""Seconds an HTTP exchange may go without a byte received (or sent), and that a
+response head may take in all once the request is sent, before the user agent cuts
+the connection (Firefox's network.http.response.timeout; SPEC-NOTES.md SN-fetch-11)."""
+
+
+def stall_timeout(network: object) -> float | None:
+    """The stall timeout on *network*: its ``stall_timeout`` if it has one (None: wait
+    for ever), else :data:`STALL_TIMEOUT`."""
+    value = getattr(network, "stall_timeout", STALL_TIMEOUT)
+    return None if value is None else float(value)
+
 
 UNSATISFIED_CONTENT_RANGE = re.compile(r"bytes \*/(?P<complete>[0-9]+)", re.ASCII)
 

@@ -57,7 +57,7 @@ async def background_fetch(
     recorder = WorkerRecorder.for_edition(ua)
     _, registration = await open_window_with_worker(ua, recorder, f"{ORIGIN}/")
     bg = await registration.background_fetch.fetch(id, requests, **options)
-    seen = await recorder.settled(id, within=3600)
+    seen = await recorder.settled(id, within=24 * 3600)
     return seen, bg
 
 
@@ -488,3 +488,126 @@ async def test_a_body_that_does_not_decode_is_not_resumed(
     seen, bg = await background_fetch(user_agent, "/broken")
     assert outcome(seen, bg) == failed(bgfetch_edition, "fetch-error")
     assert len(origin_server.requests_for("/broken")) == 1
+
+
+# -- servers that stall ----------------------------------------------------------------
+
+
+class Staller(RawServer):
+    """Answers with *before* then goes quiet for ever, keeping the connection open, on
+    the first *stalls* requests; then answers with *after*.  ``trickle``: *before* goes
+    out one byte every that many seconds."""
+
+    def __init__(
+        self, before: bytes, after: bytes = b"", *, stalls: int = 1, trickle: float = 0
+    ) -> None:
+        super().__init__()
+        self.before, self.after, self.stalls, self.trickle = before, after, stalls, trickle
+
+    async def answer_for(self, target: str, stream: trio.abc.Stream) -> None:
+        if len(self.requests) > self.stalls:
+            await stream.send_all(self.after)
+            return
+        for index in range(len(self.before)):
+            if self.trickle:
+                await trio.sleep(self.trickle)
+            await stream.send_all(self.before[index : index + 1])
+        await trio.sleep_forever()
+
+
+STALL = 300  # bgfetch.resume.STALL_TIMEOUT
+
+
+@both
+@pins(
+    ("#complete-a-record-algorithm", "process response 1.2"),
+    ("#attempt-a-background-fetch-algorithm", "6.7.1"),
+)
+@pytest.mark.parametrize("trickle", [0, 10], ids=["silent", "trickled-head"])
+async def test_a_head_that_never_comes_is_a_network_error_after_the_stall_timeout(
+    user_agent, virtual_network, bgfetch_edition, trickle
+):
+    """No head within 300 s of the request (nothing at all, or a head trickled a byte
+    every 10 s): a network error (SPEC-NOTES.md SN-fetch-11), asked once."""
+    server = Staller(OK_CORS + b"X-Slow: " + b"s" * 100 + b"\r\n", trickle=trickle)
+    virtual_network.serve("https://other.test", server)
+    start = trio.current_time()
+    seen, bg = await background_fetch(user_agent, "https://other.test/a")
+    assert outcome(seen, bg) == failed(bgfetch_edition, "fetch-error")
+    assert STALL <= trio.current_time() - start < STALL + 5
+    assert len(server.requests) == 1
+
+
+@both
+@pins(("#complete-a-record-algorithm", "process response 8.1"), DRAFT_BYTES[:1] + ("6.8.5.2",))
+async def test_a_body_that_stops_coming_is_a_cut_after_the_stall_timeout(
+    user_agent, virtual_network
+):
+    """The body stops for good mid-way: after 300 s without a byte the connection is cut,
+    and the record resumes with a range request (SPEC-NOTES.md SN-fetch-11, SN-current-11)."""
+    body = BODY[:4000]
+    head = OK_CORS + b'ETag: "v1"\r\nContent-Length: 4000\r\n\r\n'
+    rest = (
+        b"HTTP/1.1 206 Partial Content\r\nAccess-Control-Allow-Origin: *\r\n"
+        b'ETag: "v1"\r\nContent-Range: bytes 1000-3999/4000\r\nContent-Length: 3000\r\n\r\n'
+        + body[1000:]
+    )
+    server = Staller(head + body[:1000], rest)
+    virtual_network.serve("https://other.test", server)
+    seen, bg = await background_fetch(user_agent, "https://other.test/a")
+    assert outcome(seen, bg) == "success"
+    assert seen.responses[0].body == body
+    assert len(server.requests) == 2
+
+
+@both
+async def test_a_body_trickled_slower_than_the_stall_timeout_is_not_cut(
+    user_agent, virtual_network
+):
+    """A byte every 200 s is slow, not stalled: the policy cuts silence, not slowness
+    (the user sees the progress and can cancel; SPEC-NOTES.md SN-fetch-11)."""
+    head = OK_CORS + b"Content-Length: 20\r\n\r\n"
+    server = Staller(b"", trickle=0)
+    virtual_network.serve("https://other.test", server)
+
+    async def trickle(target: str, stream: trio.abc.Stream) -> None:
+        await stream.send_all(head)
+        for byte in range(20):
+            await trio.sleep(200)
+            await stream.send_all(bytes([65 + byte]))
+
+    server.answer_for = trickle  # type: ignore[method-assign]
+    seen, bg = await background_fetch(user_agent, "https://other.test/a")
+    assert outcome(seen, bg) == "success"
+    assert seen.responses[0].body == bytes(range(65, 85))
+    assert len(server.requests) == 1
+
+
+@both
+async def test_an_upload_nobody_reads_stalls(user_agent, virtual_network, bgfetch_edition):
+    """A server that never reads the request body: sending blocks, and after 300 s
+    without a byte sent the exchange is a network error (SPEC-NOTES.md SN-fetch-11)."""
+
+    class Deaf:
+        async def serve_stream(self, stream: trio.abc.Stream) -> None:
+            await trio.sleep_forever()
+
+    virtual_network.serve(ORIGIN, Deaf())
+    request = bgfetch.Request(f"{ORIGIN}/upload", method="POST", body=bytes(2 * MiB))
+    seen, bg = await background_fetch(user_agent, [request])
+    assert outcome(seen, bg) == failed(bgfetch_edition, "fetch-error")
+
+
+@both
+async def test_the_stall_timeout_can_be_turned_off(bgfetch_edition, autojump_clock):
+    network = bgfetch.VirtualNetwork(stall_timeout=None)
+    network.serve("https://other.test", Staller(b""))
+    network.serve(ORIGIN, OriginServer())
+    async with bgfetch.open_user_agent(network=network, edition=bgfetch_edition) as ua:
+        assert ua.pool.stall_timeout is None
+        recorder = WorkerRecorder.for_edition(ua)
+        _, registration = await open_window_with_worker(ua, recorder, f"{ORIGIN}/")
+        bg = await registration.background_fetch.fetch("x", "https://other.test/a")
+        await trio.sleep(10 * STALL)
+        assert recorder.by_id == {}
+        await bg.abort()

@@ -8,6 +8,7 @@ reset, cut mid-body, malformed) surfaces as :class:`bgfetch.errors.NetworkError`
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing, asynccontextmanager
 
@@ -17,6 +18,7 @@ import trio
 
 from bgfetch.errors import NetworkError
 from bgfetch.net.base import Transport
+from bgfetch.resume import stall_timeout
 from bgfetch.url import Origin
 
 MAX_CONNECTIONS_PER_ORIGIN = 6  # as browsers do
@@ -30,6 +32,11 @@ STREAM_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError, h11.Protoco
 
 class HeadTooLarge(NetworkError):
     """The response head did not end within :data:`MAX_HEAD_SIZE` bytes."""
+
+
+class Stalled(NetworkError):
+    """No byte came (or could be sent) for the stall timeout, or the response head did
+    not end within it (bgfetch.resume's stall policy; SPEC-NOTES.md SN-fetch-11)."""
 
 
 @attrs.define
@@ -56,9 +63,15 @@ class Connection:
     limit fails however its bytes arrive (SPEC-NOTES.md SN-fetch-10).
     """
 
-    def __init__(self, origin: Origin, stream: trio.abc.Stream) -> None:
+    def __init__(
+        self, origin: Origin, stream: trio.abc.Stream, *, watchdog: _StallWatchdog | None = None
+    ) -> None:
         self.origin = origin
         self.stream = stream
+        self.watchdog = watchdog
+        self.head_deadline = math.inf  # while a head is awaited: when it is late
+        self.waiting_since: float | None = None  # while a send or a receive waits
+        self.stalled = ""  # why the watchdog cut the connection
         self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_SIZE)
         self.exchanges = 0  # requests begun on this connection
         self.received = 0  # bytes received during the current exchange
@@ -70,7 +83,39 @@ class Connection:
     async def send(self, event: h11.Event) -> None:
         data = self.h11.send(event)
         if data:
-            await self.stream.send_all(data)
+            self._waiting()
+            try:
+                await self.stream.send_all(data)
+            except STREAM_ERRORS as error:
+                self._raise_if_stalled(error)
+                raise
+            finally:
+                self.waiting_since = None
+
+    async def _receive(self) -> bytes:
+        self._waiting()
+        try:
+            return bytes(await self.stream.receive_some(RECEIVE_SIZE))
+        except STREAM_ERRORS as error:
+            self._raise_if_stalled(error)
+            raise
+        finally:
+            self.waiting_since = None
+
+    def _waiting(self) -> None:
+        self.waiting_since = trio.current_time()
+        if self.watchdog is not None:
+            self.watchdog.changed(self)
+
+    def stall_at(self, timeout: float) -> float:
+        """When this connection has stalled, given the stall timeout: once a send or a
+        receive waited *timeout* seconds, or a head is awaited past its deadline."""
+        waiting = math.inf if self.waiting_since is None else self.waiting_since + timeout
+        return min(waiting, self.head_deadline)
+
+    def _raise_if_stalled(self, error: BaseException) -> None:
+        if self.stalled:
+            raise Stalled(f"{self.origin}: {self.stalled}") from error
 
     async def next_event(self) -> h11.Event:
         while True:
@@ -82,7 +127,7 @@ class Connection:
     async def _feed(self) -> None:
         """Give h11 more bytes: those received and not yet given, else the next ones."""
         if not self._unfed:
-            data = bytes(await self.stream.receive_some(RECEIVE_SIZE))
+            data = await self._receive()
             self.received += len(data)
             if not data:
                 self.h11.receive_data(b"")  # the end of the stream
@@ -126,7 +171,61 @@ class Connection:
         self.closed = True
         if self.watch is not None:
             self.watch.scope.cancel()
+        if self.watchdog is not None:
+            self.watchdog.active.discard(self)
         await trio.aclose_forcefully(self.stream)
+
+
+class _StallWatchdog:
+    """The pool's one task that cuts exchanges that stall (bgfetch.resume's policy;
+    SPEC-NOTES.md SN-fetch-11).
+
+    It sleeps until the earliest moment one of the exchanges in progress would have
+    stalled; there it closes the connections that have, so their pending send or
+    receive raises :class:`Stalled`.  One deadline for all exchanges, changed only when
+    none was set: no trio deadline per send or receive.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.active: set[Connection] = set()
+        self.scope = trio.CancelScope()
+        self._target = math.inf
+        self._changed = trio.Event()
+
+    def watch(self, connection: Connection) -> None:
+        """An exchange begins on *connection*."""
+        connection.head_deadline = math.inf
+        self.active.add(connection)
+
+    def request_sent(self, connection: Connection) -> None:
+        """The request is sent: the response head is due within the timeout."""
+        connection.head_deadline = trio.current_time() + self.timeout
+        self.changed(connection)
+
+    def changed(self, connection: Connection) -> None:
+        if connection in self.active and connection.stall_at(self.timeout) < self._target:
+            self._changed.set()
+
+    async def run(self) -> None:
+        with self.scope:
+            while True:
+                self._target = min(
+                    (c.stall_at(self.timeout) for c in self.active), default=math.inf
+                )
+                with trio.move_on_at(self._target):
+                    await self._changed.wait()
+                    self._changed = trio.Event()
+                    continue
+                now = trio.current_time()
+                for connection in [c for c in self.active if c.stall_at(self.timeout) <= now]:
+                    self.active.discard(connection)
+                    connection.stalled = (
+                        f"the response head did not come within {self.timeout:g} s"
+                        if connection.head_deadline <= now
+                        else f"no byte came or went for {self.timeout:g} s"
+                    )
+                    await connection.close()
 
 
 class ConnectionPool:
@@ -141,9 +240,12 @@ class ConnectionPool:
     def __init__(self, transport: Transport, nursery: trio.Nursery) -> None:
         self.transport = transport
         self._nursery = nursery
+        timeout = stall_timeout(transport)
+        self._watchdog = None if timeout is None else _StallWatchdog(timeout)
         self._idle: dict[Origin, list[Connection]] = {}
         self._limits: dict[Origin, trio.Semaphore] = {}
         self.closed = False
+        self._watchdog_started = False
 
     def _limit(self, origin: Origin) -> trio.Semaphore:
         if origin not in self._limits:
@@ -170,11 +272,16 @@ class ConnectionPool:
         if self.closed:
             await trio.aclose_forcefully(stream)
             await trio.sleep_forever()
-        return Connection(origin, stream)
+        if self._watchdog is not None and not self._watchdog_started:
+            self._watchdog_started = True
+            self._nursery.start_soon(self._watchdog.run)
+        return Connection(origin, stream, watchdog=self._watchdog)
 
     def _checkin(self, connection: Connection) -> bool:
         """Keep *connection* for the next request to its origin; False if it is not to
         be kept (the caller closes it)."""
+        if connection.watchdog is not None:
+            connection.watchdog.active.discard(connection)
         if self.closed or connection.closed or not connection.reusable:
             return False
         connection.h11.start_next_cycle()
@@ -200,8 +307,15 @@ class ConnectionPool:
             connection.watch = None
             await connection.close()
 
+    @property
+    def stall_timeout(self) -> float | None:
+        """Seconds an exchange may wait for a byte (bgfetch.resume); None: for ever."""
+        return None if self._watchdog is None else self._watchdog.timeout
+
     async def close(self) -> None:
         self.closed = True
+        if self._watchdog is not None:
+            self._watchdog.scope.cancel()
         while self._idle:
             _, connections = self._idle.popitem()
             for connection in connections:
@@ -231,7 +345,7 @@ class ConnectionPool:
                 head = await self._exchange(connection, request_head, body, report)
             except (*STREAM_ERRORS, NetworkError) as error:
                 await connection.close()
-                if not _stale(connection):
+                if isinstance(error, Stalled) or not _stale(connection):
                     raise _network_error(origin, error) from error
                 # A kept-alive connection the server had closed before it read this
                 # request (nothing came back): retry once on a fresh connection, as
@@ -280,6 +394,8 @@ class ConnectionPool:
         connection.exchanges += 1
         connection.received = 0
         connection.head_budget = MAX_HEAD_SIZE
+        if connection.watchdog is not None:
+            connection.watchdog.watch(connection)
         await connection.send(request_head)
         sent = 0
         view = memoryview(body or b"")
@@ -290,12 +406,14 @@ class ConnectionPool:
             if on_body_sent is not None:
                 on_body_sent(sent)
         await connection.send(h11.EndOfMessage())
+        if connection.watchdog is not None:
+            connection.watchdog.request_sent(connection)
         while True:
             event = await connection.next_event()
             if isinstance(event, h11.InformationalResponse):
                 continue
             if isinstance(event, h11.Response):
-                connection.head_budget = None
+                connection.head_budget, connection.head_deadline = None, math.inf
                 return ResponseHead(
                     status=event.status_code,
                     reason=event.reason.decode("latin-1"),

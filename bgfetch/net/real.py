@@ -29,6 +29,7 @@ import trio
 
 from bgfetch.errors import NetworkError
 from bgfetch.net.base import OnlineSwitch
+from bgfetch.resume import STALL_TIMEOUT
 from bgfetch.url import Origin, is_localhost_name, is_loopback_ip
 
 LOOPBACK_ADDRESSES = ("127.0.0.1", "::1")
@@ -47,6 +48,7 @@ class RealNetwork(OnlineSwitch):
         hosts: Mapping[str, str] | None = None,
         loopback_only: bool = False,
         connect_timeout: float = CONNECT_TIMEOUT,
+        stall_timeout: float | None = STALL_TIMEOUT,
     ) -> None:
         self.ssl_context = ssl_context or ssl.create_default_context()
         for pem in ca_certs:
@@ -54,6 +56,9 @@ class RealNetwork(OnlineSwitch):
         self.hosts = {name.lower(): address for name, address in (hosts or {}).items()}
         self.loopback_only = loopback_only
         self.connect_timeout = connect_timeout
+        self.stall_timeout = stall_timeout
+        """Seconds a user agent opened on this network lets an exchange wait for a byte
+        (bgfetch.resume.STALL_TIMEOUT); None: for ever."""
         super().__init__()
         self._open: set[_TrackedStream] = set()
         self.connections_opened = 0

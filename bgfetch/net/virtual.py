@@ -28,6 +28,9 @@ The model, simple on purpose:
 * **Closing** an end (``aclose`` or ``send_eof``) queues an end-of-file after the
   bytes already sent, as a TCP FIN: the peer reads them, then ``b""``.  Writing
   to a peer that has closed raises ``trio.BrokenResourceError`` (a reset).
+* **Stalls.**  A user agent opened on the network cuts an exchange that waits
+  ``stall_timeout`` simulated seconds for a byte (300 by default, bgfetch.resume's
+  policy; ``VirtualNetwork(stall_timeout=None)`` waits for ever).
 * **Offline.**  ``set_online(False)`` breaks every open connection: pending and
   later reads and writes on either end raise ``trio.BrokenResourceError``, and
   new connections fail with :class:`~bgfetch.errors.NetworkError` until
@@ -47,6 +50,7 @@ import trio
 from bgfetch.errors import NetworkError
 from bgfetch.infra import Condition
 from bgfetch.net.base import OnlineSwitch
+from bgfetch.resume import STALL_TIMEOUT
 from bgfetch.url import Origin, parse_url
 
 RECEIVE_WINDOW = 256 * 1024
@@ -284,7 +288,10 @@ class VirtualStream(trio.abc.HalfCloseableStream):
 class VirtualNetwork(OnlineSwitch):
     """A :class:`~bgfetch.net.base.Transport` over in-memory connections to served origins."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, stall_timeout: float | None = STALL_TIMEOUT) -> None:
+        self.stall_timeout = stall_timeout
+        """Seconds a user agent opened on this network lets an exchange wait for a byte
+        (bgfetch.resume.STALL_TIMEOUT, in simulated time); None: for ever."""
         self._hosts: dict[Origin, _Host] = {}
         self._connections: set[_Connection] = set()
         super().__init__()
