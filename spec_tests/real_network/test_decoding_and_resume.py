@@ -28,12 +28,17 @@ async def test_an_unsupported_coding_is_stored_as_sent(real_ua, loopback):
     assert outcome.record("/odd.bin").body == BODY
 
 
-async def test_identity_is_what_a_server_sends_when_asked_for_it(real_ua, loopback):
+async def test_a_page_cannot_choose_the_content_coding(real_ua, loopback):
+    """`Accept-Encoding` is a forbidden request-header (Fetch): the Request's headers
+    drop the page's `identity`, the user agent asks for what it decodes, and the page
+    reads the decoded body."""
     loopback.server.add("/text.txt", TEXT, encoding="gzip")
     request = Request(loopback.url(path="/text.txt"), headers={"Accept-Encoding": "identity"})
     outcome = await run_background_fetch(real_ua, loopback.url(), request)
     record = outcome.record("/text.txt")
-    assert (record.body, record.header("Content-Encoding")) == (TEXT, None)
+    assert (record.body, record.header("Content-Encoding")) == (TEXT, "gzip")
+    (sent,) = loopback.server.requests_for("/text.txt")
+    assert "identity" not in (sent.header("accept-encoding") or "")
 
 
 async def test_a_resumed_cross_origin_response_is_validated_on_its_internal_headers(
