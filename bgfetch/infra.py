@@ -28,7 +28,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Awaitable, Callable, Generator
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 import attrs
 import trio
@@ -117,16 +117,22 @@ class Watched:
     object's ``changed`` Condition, and tells its ``saver`` (a stored user agent's,
     if any) to remember the new state, so a spec step reads as a plain assignment:
     ``response_data.result = "success"``.  (Appending bytes is not an assignment:
-    stored bytes keep their own length, see :mod:`bgfetch.store`.)"""
+    stored bytes keep their own length, see :mod:`bgfetch.store`.)  A field whose name
+    starts with ``_`` is bgfetch's bookkeeping, not the spec's state: assigning it
+    wakes and saves nothing.  A field in the class's ``QUIET`` is saved but wakes no
+    one: a counter that changes at every chunk and that nothing waits for (a background
+    fetch's ``uploaded``), which would otherwise wake each of its records' waiters at
+    every chunk of every record."""
 
     __slots__ = ()
+    QUIET: ClassVar[frozenset[str]] = frozenset()
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
-        if name in ("changed", "saver"):
+        if name in ("changed", "saver") or name.startswith("_"):
             return
         changed: Condition | None = getattr(self, "changed", None)  # unset during __init__
-        if changed is not None:
+        if changed is not None and name not in self.QUIET:
             changed.notify()
         saver: Callable[[], None] | None = getattr(self, "saver", None)
         if saver is not None:

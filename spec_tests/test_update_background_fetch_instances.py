@@ -74,8 +74,17 @@ def test_stored_body_bytes_total_sums_every_records_bytes():
         update_handling_queue=ParallelQueue("update handling queue of 'sum'"),
         tasks=TaskOwner("sum", until="idle"),
     )
+    # The steps, and the total kept as the records' bytes change (what the algorithms read).
+    assert bg_fetch.stored_body_bytes_total_by_the_steps() == 13
     assert bg_fetch.stored_body_bytes_total() == 13
+    records[1].response_data.append(b"y" * 5)
+    assert bg_fetch.stored_body_bytes_total_by_the_steps() == 18
+    assert bg_fetch.stored_body_bytes_total() == 18
+    records[2].response_data = BackgroundFetchResponse(store.new_bytes(origin))
+    assert bg_fetch.stored_body_bytes_total_by_the_steps() == 8
+    assert bg_fetch.stored_body_bytes_total() == 8
     bg_fetch.records = []
+    assert bg_fetch.stored_body_bytes_total_by_the_steps() == 0
     assert bg_fetch.stored_body_bytes_total() == 0
 
 

@@ -318,7 +318,7 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
             url=request.url.href,
             range_start=range_start,
             key=bg_fetch.key,
-            index=bg_fetch.records.index(record),
+            index=bg_fetch.index_of(record),
             upload_size=(record.request.body.length or 0) if record.request.body else 0,
         )
         async with ua.fetcher.fetch(request, process_request_body=process_request_body) as (
@@ -530,7 +530,7 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
         url=request.url.href,
         result=result,
         key=bg_fetch.key,
-        index=bg_fetch.records.index(record),
+        index=bg_fetch.index_of(record),
         status=response_data.response.status if response_data.response is not None else 0,
         size=len(response_data.bytes),
         upload_size=(record.request.body.length or 0) if record.request.body else 0,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import builtins
 import secrets
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import attrs
 
@@ -23,6 +23,28 @@ from bgfetch.store.base import StoredBytes
 from bgfetch.sw.registration import Registration
 
 EXTENSION_KEY = "background-fetch"
+
+
+@attrs.define(eq=False)
+class ResponseBodyBytesCount:
+    """Not in the draft: the number of bytes in a background fetch's records' response
+    bodies, kept up to date as they grow, for report progress (instances.py), whose
+    steps sum every record's body at every chunk of every record: the square of the
+    number of records.  Each record adds what it appends; a record given a new
+    response body takes away what its old one had added."""
+
+    value: int = 0
+
+    def attach(self, record: BackgroundFetchRecord) -> None:
+        """*record*'s response body counts."""
+        record._count = self
+        record._counted = len(record.response_body)
+        self.value += record._counted
+
+    def detach(self, record: BackgroundFetchRecord) -> None:
+        """*record*'s response body no longer counts."""
+        self.value -= record._counted
+        record._counted = 0
 
 
 @attrs.define(eq=False)
@@ -43,11 +65,28 @@ class BackgroundFetchRecord(Watched):
     resumes: int = 0
     changed: Condition = attrs.field(factory=Condition, repr=False)
     saver: Callable[[], None] | None = attrs.field(default=None, repr=False)
+    # Not in the draft: its background fetch's count of response body bytes, once it has
+    # one, and how many bytes this record added to it.
+    _count: ResponseBodyBytesCount | None = attrs.field(default=None, init=False, repr=False)
+    _counted: int = attrs.field(default=0, init=False, repr=False)
 
     def append(self, data: builtins.bytes) -> None:
         """Append *data* to the response body (StorageFull past the quota), waking readers."""
         self.response_body.append(data)
+        if self._count is not None:
+            self._counted += len(data)
+            self._count.value += len(data)
         self.changed.notify()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        count: ResponseBodyBytesCount | None = getattr(self, "_count", None)
+        if name == "response_body" and count is not None:
+            # A new response body: the old one's bytes no longer count, the new one's do.
+            count.detach(self)
+            super().__setattr__(name, value)
+            count.attach(self)
+            return
+        super().__setattr__(name, value)
 
 
 @attrs.define(eq=False)
@@ -86,6 +125,52 @@ class BackgroundFetch(Watched):
     instances: list[Any] = attrs.field(factory=list, repr=False)
     changed: Condition = attrs.field(factory=Condition, repr=False)
     saver: Callable[[], None] | None = attrs.field(default=None, repr=False)
+    # Saved as they change, but no one waits for them: its records' waiters (for the
+    # abort all flag) are not woken at every chunk (infra.Watched).
+    QUIET: ClassVar[frozenset[str]] = frozenset(
+        {"uploaded", "last_reported_download", "last_reported_upload"}
+    )
+    # Not in the draft: the bytes in its records' response bodies, kept as they grow.
+    _indices: dict[int, int] = attrs.field(factory=dict, init=False, repr=False)
+    _response_body_bytes: ResponseBodyBytesCount = attrs.field(
+        factory=ResponseBodyBytesCount, init=False, repr=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        self._count_records()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name == "records" and hasattr(self, "_response_body_bytes"):
+            self._count_records()  # (the draft never replaces them; a test may)
+
+    def _count_records(self) -> None:
+        self._indices = {id(record): i for i, record in enumerate(self.records)}
+        self._response_body_bytes = ResponseBodyBytesCount()
+        for record in self.records:
+            self._response_body_bytes.attach(record)
+
+    def index_of(self, record: BackgroundFetchRecord) -> int:
+        """Not in the spec: *record*'s index in records (at once, where records.index()
+        would walk the list: for every record, the square of their number)."""
+        index: int = self._indices[id(record)]
+        return index
+
+    def response_body_bytes(self) -> int:
+        """Not a draft algorithm: what report progress's step 2 sums, the number of bytes
+        in every record's response body (:meth:`response_body_bytes_by_the_steps`), kept
+        as the bodies grow (ResponseBodyBytesCount) instead of summed at each chunk."""
+        return self._response_body_bytes.value
+
+    def response_body_bytes_by_the_steps(self) -> int:
+        """#report-progress-for-background-fetch-algorithm, steps 1-2: the sum."""
+        # 1. Let downloaded be 0.
+        downloaded = 0
+        # 2. For each record in bgFetch's records, increment downloaded by the number of
+        # bytes in response body.
+        for record in self.records:
+            downloaded += len(record.response_body)
+        return downloaded
 
 
 @attrs.define(eq=False)

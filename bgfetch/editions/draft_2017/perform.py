@@ -87,7 +87,7 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
         body = record.request.body
         return {
             "key": bg_fetch.key,
-            "index": bg_fetch.records.index(record),
+            "index": bg_fetch.index_of(record),
             "outcome": record.outcome,
             "status": record.response.status if record.response is not None else 0,
             "size": len(record.response_body),
