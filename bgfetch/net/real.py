@@ -140,6 +140,11 @@ class RealNetwork(OnlineSwitch):
             raise NetworkError(
                 f"cannot connect to {origin}: TLS handshake failed: {_tls_failure(error)}"
             ) from error
+        except BaseException:
+            # Interrupted (abort(), a pause, the connect timeout, the user agent closing:
+            # a cancellation): the socket is closed at once, never left open.
+            await trio.aclose_forcefully(tls)
+            raise
         return tls
 
 
