@@ -102,7 +102,7 @@ async def test_an_interrupted_tls_handshake_closes_its_socket(
     page_port = await serve_loopback(nursery, page_server, None)
     network = make_real_network(ca)
     if how == "connect-timeout":
-        network.connect_timeout = 0.3
+        network.connect_timeout = 0.2
     descriptors, tasks = open_descriptors(), all_tasks()
     rounds = 20 if pytestconfig.getoption("slow", default=False) else 3
     for round in range(rounds):
@@ -123,8 +123,6 @@ async def test_an_interrupted_tls_handshake_closes_its_socket(
                 ua.ui.find(f"tls-{round}").pause()
             elif how == "pause":
                 ua.ui.find(f"tls-{round}").cancel()
-            elif how == "connect-timeout":
-                await trio.sleep(0.6)
             if how != "close":
                 with trio.fail_after(5):
                     while network.open_connections:
@@ -140,7 +138,7 @@ async def test_an_interrupted_tls_handshake_closes_its_socket(
 async def test_user_agents_cancelled_mid_download_leave_no_descriptor_and_no_task(
     nursery, ca: trustme.CA, server_ssl_context, bgfetch_edition, scheme, pytestconfig
 ):
-    """User agents (20; 200 with --slow), each cancelled (or closed) at a random moment
+    """User agents (12; 200 with --slow), each cancelled (or closed) at a random moment
     of its downloads: the process's open descriptors and trio tasks come back to where
     they were."""
     server = OriginServer()
@@ -165,6 +163,6 @@ async def test_user_agents_cancelled_mid_download_leave_no_descriptor_and_no_tas
     network = make_real_network(ca)
     await one_run(network, 0.05, False)  # what the first run creates for good
     descriptors, tasks = await quiet_counts()
-    for _ in range(200 if pytestconfig.getoption("slow", default=False) else 20):
+    for _ in range(200 if pytestconfig.getoption("slow", default=False) else 12):
         await one_run(make_real_network(ca), randomness.uniform(0, 0.08), randomness.random() < 0.5)
     assert await settle_back(descriptors, tasks) == (descriptors, tasks)
