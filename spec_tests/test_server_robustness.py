@@ -611,3 +611,15 @@ async def test_the_stall_timeout_can_be_turned_off(bgfetch_edition, autojump_clo
         await trio.sleep(10 * STALL)
         assert recorder.by_id == {}
         await bg.abort()
+
+
+@pytest.mark.parametrize("length", ["\xb2", "\xb9", "9" * 5000, " 12 "])
+def test_the_command_line_progress_reads_any_content_length(length):
+    """`bgfetch fetch`'s progress reads a 200's Content-Length, which h11 leaves unchecked
+    for a HEAD: superscript digits (obs-text) and numerals too long for int() are no size."""
+    from bgfetch.command.progress import _stored_size
+    from bgfetch.fetch.headers import HeaderList
+    from bgfetch.fetch.response import InternalResponse
+
+    response = InternalResponse(status=200, header_list=HeaderList([("Content-Length", length)]))
+    assert _stored_size(response) == (12 if length == " 12 " else None)

@@ -27,6 +27,8 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from bgfetch.fetch.numbers import parse_decimal
+
 from .files import file_name_for
 from .output import Output, PipeConsole
 
@@ -70,7 +72,10 @@ def _stored_size(response: Any) -> int | None:
     length = headers.first("Content-Length")
     if headers.first("Content-Encoding") not in (None, "", "identity") or length is None:
         return None
-    return int(length) if length.strip().isdigit() else None
+    # ASCII digits only ("²".isdigit() too), and no numeral too long for int()
+    # (SPEC-NOTES.md SN-fetch-8): h11 leaves a HEAD's Content-Length unchecked.
+    text = length.strip(" \t")
+    return parse_decimal(text) if text.isascii() and text.isdigit() else None
 
 
 @attrs.frozen
