@@ -208,8 +208,15 @@ class TaskOwner:
             raise RuntimeError(f"{self.name} is over: nothing more may run in parallel in it")
         if self._nursery is None:
             self._waiting.append((fn, args))  # the owner's nursery opens at the next checkpoint
-        else:
+            return
+        try:
             self._nursery.start_soon(fn, *args)
+        except RuntimeError:
+            # The owner's nursery closed as it was torn down (its tasks cancelled: the user
+            # agent closing) before this owner knew it was over.  A caller cancelled with
+            # it starts nothing; anyone else has a bug.
+            if trio.current_effective_deadline() != -math.inf:
+                raise
 
     def task_count(self) -> int:
         """How many tasks this owner runs now, its children's included."""

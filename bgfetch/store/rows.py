@@ -59,15 +59,29 @@ def remember(
         return
     store.save(REGISTRATION, registration.scope_url.href, {"scope": registration.scope_url.href})
     for index, record in enumerate(bg_fetch.records):
-
-        def save(index: int = index, record: Any = record) -> None:
-            for part in parts(record):  # again each time: a part may have been replaced
-                part.saver = save
-            store.save(RECORD, f"{bg_fetch.key}/{index}", record_row(record))
-
-        save()
+        _keep_saved(record, f"{bg_fetch.key}/{index}", store, record_row, parts)
     bg_fetch.saver = lambda: store.save(BACKGROUND_FETCH, bg_fetch.key, fetch_row())
     bg_fetch.saver()
+
+
+def _keep_saved(
+    record: Any,
+    key: str,
+    store: Any,
+    record_row: Callable[[Any], Row],
+    parts: Callable[[Any], Iterable[Saved]],
+) -> None:
+    """Save *record*'s row under *key* now, and again whenever it or one of its parts
+    changes.  (A function of its own, so that each record's saver is its own: a closure
+    made in remember()'s loop would see the loop's last ``save``, and a record given a
+    new part would then save another record's row instead of its own.)"""
+
+    def save() -> None:
+        for part in parts(record):  # again each time: a part may have been replaced
+            part.saver = save
+        store.save(RECORD, key, record_row(record))
+
+    save()
 
 
 def forget(

@@ -11,7 +11,7 @@ JavaScript.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bgfetch.errors import InvalidStateError
@@ -39,6 +39,10 @@ class ExtendableEvent(Event):
         self._owner: TaskOwner | None = None  # the global scope it is dispatched in
         self._changed = Condition()
         self.errors: list[BaseException] = []
+        self._when_inactive: list[Callable[[], None]] = []
+        # Set when a handler or extension was cancelled with its global scope (the user
+        # agent closing): the event ends, but it was never handled.
+        self.interrupted = False
 
     @property
     def active(self) -> bool:
@@ -60,12 +64,31 @@ class ExtendableEvent(Event):
             await awaitable
         except Exception as error:  # a rejected promise: recorded, the event still ends
             self.errors.append(error)
+        except BaseException:
+            self.interrupted = True
+            raise
         finally:
             self.pending_promises -= 1
             self._notify()
 
     def _notify(self) -> None:
         self._changed.notify()
+        if not self.active and self._when_inactive:
+            callbacks, self._when_inactive = self._when_inactive, []
+            if self.interrupted:
+                return
+            for callback in callbacks:
+                callback()
+
+    def when_inactive(self, callback: Callable[[], None]) -> None:
+        """Call *callback* as soon as this event is not active: in the very step in which
+        its last handler or extension ends (or now, if it is not active), where a waiter
+        of :meth:`wait_inactive` runs only later, when it is scheduled.  Not if it ended
+        because its handlers were cancelled (``interrupted``)."""
+        if self.active:
+            self._when_inactive.append(callback)
+        elif not self.interrupted:
+            callback()
 
     async def wait_inactive(self) -> None:
         """Wait until this event is not active."""

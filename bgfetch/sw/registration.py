@@ -100,6 +100,9 @@ class ServiceWorkerGlobalScope(Environment):
             await handler(event)
         except Exception as error:
             self.user_agent.report_handler_error(event, error)
+        except BaseException:
+            event.interrupted = True  # cancelled with this global scope: never handled
+            raise
         finally:
             event.pending_promises -= 1
             event._notify()

@@ -45,6 +45,7 @@ class StoredBodyBytesCount:
     takes away what it had added."""
 
     value: int = 0
+    replaced: int = 0  # how many times a record's bytes were replaced (the total went down)
 
     def attach(self, response_data: BackgroundFetchResponse) -> None:
         """*response_data* is now a record's: its bytes count."""
@@ -55,6 +56,7 @@ class StoredBodyBytesCount:
     def detach(self, response_data: BackgroundFetchResponse) -> None:
         """*response_data* is no longer a record's: what it added no longer counts."""
         self.value -= response_data._counted
+        self.replaced += 1
         response_data._count = None
         response_data._counted = 0
 

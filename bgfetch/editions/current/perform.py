@@ -216,15 +216,25 @@ def fire_the_completion_event(
 
     # Then run these steps with dispatchedEvent in parallel:
     async def after_dispatch(dispatched_event: ExtendableEvent) -> None:
-        # 8.13.1. Wait until dispatchedEvent is not active.
+        # 8.13.1. Wait until dispatchedEvent is not active.  (It was marked handled as
+        # it became inactive, see fire(): a restart delivers it no more.)
         await dispatched_event.wait_inactive()
-        bg_fetch.completion_event = "handled"  # a restart delivers it no more
         # 8.13.2. Unset bgFetch's records available flag.
         bg_fetch.records_available = False
         # 8.13.3. Update background fetch instances for bgFetch.
         update_background_fetch_instances(bg_fetch)
         ua.observers.step(ANCHOR, "8.13", "records no longer available", id=id)
         end_when_records_stop()
+
+    def handled() -> None:
+        """Not a spec step: the event is no longer active, and a restart from now on does
+        not deliver it again (SPEC-NOTES.md SN-current-24).  Noted in the very step in
+        which it became inactive, so that no restart can come in between."""
+        bg_fetch.completion_event = "handled"
+
+    def then_in_parallel(dispatched_event: ExtendableEvent) -> None:
+        dispatched_event.when_inactive(handled)
+        bg_fetch.tasks.in_parallel(after_dispatch, dispatched_event)
 
     async def fire() -> None:
         if bg_fetch.restored:
@@ -239,7 +249,7 @@ def fire_the_completion_event(
             sw_registration,
             event_name,
             create_event,
-            lambda event: bg_fetch.tasks.in_parallel(after_dispatch, event),
+            then_in_parallel,
         ):
             # Not a spec step: without an active worker, Fire a functional event does
             # nothing and 8.13.1-8.13.3 never run; nothing holds the records any

@@ -34,6 +34,7 @@ class ResponseBodyBytesCount:
     response body takes away what its old one had added."""
 
     value: int = 0
+    replaced: int = 0  # how many times a record's bytes were replaced (the total went down)
 
     def attach(self, record: BackgroundFetchRecord) -> None:
         """*record*'s response body counts."""
@@ -44,6 +45,7 @@ class ResponseBodyBytesCount:
     def detach(self, record: BackgroundFetchRecord) -> None:
         """*record*'s response body no longer counts."""
         self.value -= record._counted
+        self.replaced += 1
         record._counted = 0
 
 

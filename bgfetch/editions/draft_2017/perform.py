@@ -400,10 +400,17 @@ def fire_the_completion_event(bg_fetch: BackgroundFetch, records_stopped: trio.E
         queue closes after the steps already enqueued, and with it the last of bgFetch's
         tasks (SPEC-NOTES.md SN-2017-21)."""
 
+        def handled() -> None:
+            # A restart from now on does not deliver it again; noted in the very step in
+            # which the event became inactive, so that no restart can come in between.
+            bg_fetch.completion_event = "handled"
+
+        if event is not None:
+            event.when_inactive(handled)
+
         async def end() -> None:
             if event is not None:
                 await event.wait_inactive()
-                bg_fetch.completion_event = "handled"  # a restart delivers it no more
             await records_stopped.wait()
             release_storage(bg_fetch)
             forget(bg_fetch)
