@@ -345,3 +345,33 @@ async def test_a_body_stream_chunk_that_is_not_bytes_rejects_with_a_type_error(
     assert await manager.get_ids() == []
     await still_works(recorder, manager)
     assert not origin_server.requests_for("/a.txt")[:-1]  # only still_works' request was sent
+
+
+@EDITIONS
+@pytest.mark.step(FETCH, "6.1")
+async def test_a_request_whose_stream_was_used_is_a_type_error(user_agent, origin_server):
+    # Fetch's Request constructor: an input whose body is disturbed is unusable.  Without
+    # it the second fetch() would read what the first left of the stream: nothing.
+    recorder, manager = await page(user_agent, origin_server)
+    origin_server.add_echo("/echo")
+
+    async def body():
+        yield b"once"
+
+    request = bgfetch.Request("/echo", method="POST", body=body(), base_url=ORIGIN)
+    draft = user_agent.edition.NAME != "current"
+    try:
+        await manager.fetch("first", request)
+    except TypeError as error:
+        assert draft and "stream" in str(error)  # the draft refuses streams: used, though
+    else:
+        await recorder.settled("first")
+    with pytest.raises(TypeError, match="already used"):
+        await manager.fetch("second", request)
+    with pytest.raises(TypeError, match="already used"):
+        bgfetch.Request(request)
+    # In one call too: the same Request twice.
+    again = bgfetch.Request("/echo", method="POST", body=body(), base_url=ORIGIN)
+    with pytest.raises(TypeError, match="is a stream" if draft else "already used"):
+        await manager.fetch("twice", [again, again])
+    await still_works(recorder, manager)

@@ -40,6 +40,9 @@ class Body:
     source: bytes | None = None
     stream: AsyncIterable[bytes] | None = None
     transmitted_bytes: int = 0
+    # Fetch's "disturbed": a stream handed on to another Request (whose body is a proxy of
+    # this one), so that no second reader gets what the first did not read.
+    disturbed: bool = False
 
     @property
     def length(self) -> int | None:
@@ -197,7 +200,21 @@ class Request:
         # argument is checked for its IDL type first, so a bad one is a TypeError naming
         # it here, never an error later (idl.py).
         if isinstance(input, Request):
+            input_body = input.request.body
+            # Fetch: if inputBody is non-null and input is unusable (its body disturbed),
+            # throw a TypeError; else the new body is a proxy of it, which disturbs it.
+            # (bgfetch reads a body held as bytes any number of times: only a stream is
+            # handed on, once.)
+            if input_body is not None and input_body.source is None:
+                if input_body.disturbed:
+                    raise TypeError(
+                        f"{input!r}: its body is a stream already used by another Request "
+                        "(or fetch()): a stream can be read once"
+                    )
+                input_body.disturbed = True
             request = input.request.copy()
+            if request.body is not None:
+                request.body.disturbed = False
         else:
             input = dom_string(input, "a request (its URL)")
             # Not in Fetch (whatwg/fetch#546): Chromium refuses URLs with dangling markup,
