@@ -16,6 +16,7 @@ import attrs
 import trio
 
 from bgfetch.devtools import DevTools
+from bgfetch.dom import Event
 from bgfetch.editions import EditionName, load_edition
 from bgfetch.fetch.fetching import Fetcher
 from bgfetch.fetch.http import ConnectionPool
@@ -27,7 +28,6 @@ from bgfetch.store.base import DEFAULT_QUOTA, Store
 from bgfetch.store.memory import MemoryStore
 from bgfetch.store.sqlite import SQLiteStore, StoreError
 from bgfetch.sw.environment import Environment, Window
-from bgfetch.sw.events import Event
 from bgfetch.sw.registration import Registration
 from bgfetch.ui import UserInterface
 from bgfetch.url import parse_url

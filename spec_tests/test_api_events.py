@@ -98,7 +98,7 @@ async def test_event_registration_returns_the_value_it_was_initialized_to(
 ):
     _, _, registration = await page(user_agent, origin_server)
     bg = await registration.background_fetch.fetch("init", "/slow")
-    event = BackgroundFetchEvent("backgroundfetchclick", registration=bg, is_trusted=False)
+    event = BackgroundFetchEvent("backgroundfetchclick", registration=bg)
     assert event.registration is bg
     assert event.background_fetch is concept(bg)
     assert event.type == "backgroundfetchclick" and not event.is_trusted
@@ -177,9 +177,7 @@ async def test_update_ui_of_an_untrusted_event_rejects_with_invalid_state_error(
     # Step 1 (isTrusted false).
     _, _, registration = await page(user_agent, origin_server)
     bg = await registration.background_fetch.fetch("untrusted", "/slow", title="T")
-    event = BackgroundFetchUpdateUIEvent(
-        "backgroundfetchsuccess", registration=bg, is_trusted=False
-    )
+    event = BackgroundFetchUpdateUIEvent("backgroundfetchsuccess", registration=bg)
     with pytest.raises(bgfetch.InvalidStateError, match="untrusted"):
         await event.update_ui(title="forged")
     assert user_agent.ui.find("untrusted").title == "T"

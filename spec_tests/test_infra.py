@@ -19,7 +19,6 @@ import trio.testing
 from bgfetch.infra import (
     Condition,
     EventLoop,
-    EventTarget,
     ParallelQueue,
     Promise,
     TaskOwner,
@@ -664,29 +663,3 @@ async def test_spawn_on_a_loop_not_started_fails_naming_it():
     loop = EventLoop("unstarted loop")
     with pytest.raises(AssertionError, match="unstarted loop"):
         loop.spawn(returns_at_once)
-
-
-# -- EventTarget -----------------------------------------------------------------------------
-
-
-def test_event_target_listeners_are_added_once_removed_and_listed_in_order():
-    target = EventTarget()
-
-    def first(event: object) -> None: ...
-
-    def second(event: object) -> None: ...
-
-    target.add_event_listener("progress", first)
-    target.add_event_listener("progress", second)
-    target.add_event_listener("progress", first)  # already there: not added again
-    assert target.listeners("progress") == [first, second]
-    assert target.listeners("other") == []
-
-    listed = target.listeners("progress")
-    listed.clear()  # a copy: the target's list is untouched
-    assert target.listeners("progress") == [first, second]
-
-    target.remove_event_listener("progress", first)
-    target.remove_event_listener("progress", first)  # not there: no error
-    target.remove_event_listener("nothing", first)
-    assert target.listeners("progress") == [second]

@@ -1,7 +1,8 @@
 """Service workers: registrations, environments, functional events.  Edition-agnostic."""
 
+from bgfetch.dom import Event
 from bgfetch.sw.environment import Environment, Window
-from bgfetch.sw.events import Event, ExtendableEvent
+from bgfetch.sw.events import ExtendableEvent
 from bgfetch.sw.registration import (
     Registration,
     ServiceWorker,

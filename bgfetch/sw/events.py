@@ -1,4 +1,4 @@
-"""Events: Event, ExtendableEvent (Service Workers #extendableevent-interface).
+"""ExtendableEvent (Service Workers #extendableevent-interface), a DOM Event (bgfetch.dom).
 
 Mapping JavaScript's dispatch onto Python handlers: a handler that is an ``async``
 function is part of the dispatch until it returns (as if its body were passed to
@@ -14,27 +14,20 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bgfetch.dom import Event
 from bgfetch.errors import InvalidStateError
 from bgfetch.infra import Condition, TaskOwner
 
 
-class Event:
-    """DOM's Event, with the attributes handlers read."""
-
-    def __init__(self, type: str, *, is_trusted: bool = True) -> None:
-        self.type = type
-        self.is_trusted = is_trusted
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.type!r}>"
-
-
 class ExtendableEvent(Event):
-    """ExtendableEvent: an event whose lifetime ``wait_until`` extends."""
+    """ExtendableEvent: an event whose lifetime ``wait_until`` extends.  Constructed, it
+    is not trusted (and ``wait_until`` throws); the user agent's are made trusted by
+    ``bgfetch.dom.create_an_event`` (Service Workers' "fire a functional event" does)."""
 
-    def __init__(self, type: str, *, is_trusted: bool = True) -> None:
-        super().__init__(type, is_trusted=is_trusted)
-        self.dispatching = False
+    def __init__(
+        self, type: str, *, bubbles: bool = False, cancelable: bool = False, composed: bool = False
+    ) -> None:
+        super().__init__(type, bubbles=bubbles, cancelable=cancelable, composed=composed)
         self.pending_promises = 0
         self._owner: TaskOwner | None = None  # the global scope it is dispatched in
         self._changed = Condition()
@@ -46,8 +39,8 @@ class ExtendableEvent(Event):
 
     @property
     def active(self) -> bool:
-        """Service Workers: an ExtendableEvent is active while its dispatch flag is set
-        or its pending promises count is greater than zero."""
+        """Service Workers: an ExtendableEvent is active while its dispatch flag (DOM's:
+        ``dispatching``) is set or its pending promises count is greater than zero."""
         return self.dispatching or self.pending_promises > 0
 
     def wait_until(self, awaitable: Awaitable[Any]) -> None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import attrs
 import trio
 
+from bgfetch.dom import create_an_event
 from bgfetch.infra import Condition
 from bgfetch.sw.environment import Environment
 from bgfetch.sw.events import ExtendableEvent
@@ -156,7 +157,7 @@ class Registration:
         worker.state = "installing"
         self.changed.notify()
         scope = worker.run()
-        if not await _fire_and_wait(scope, ExtendableEvent("install")):
+        if not await _fire_and_wait(scope, create_an_event(ExtendableEvent("install"))):
             worker.state = "redundant"
             self.installing_worker = None
             self.changed.notify()
@@ -169,7 +170,7 @@ class Registration:
         self.active_worker = worker
         worker.state = "activating"
         self.changed.notify()
-        await _fire_and_wait(scope, ExtendableEvent("activate"))
+        await _fire_and_wait(scope, create_an_event(ExtendableEvent("activate")))
         worker.state = "activated"
         self.changed.notify()
 
@@ -210,7 +211,9 @@ def fire_functional_event(
 
     # 4. Queue a task on activeWorker's event loop to create, initialize and dispatch the event.
     def task() -> None:
-        event = create_event(scope)
+        # 4.1-4.2. Let event be the result of creating an event with eventConstructor, in
+        # the relevant realm of activeWorker's global object (the user agent's: trusted).
+        event = create_an_event(create_event(scope))
         assert event.type == name, f"{name} fired with an event of type {event.type}"
         scope.dispatch(event)
         if then is not None:

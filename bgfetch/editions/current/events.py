@@ -17,9 +17,17 @@ class BackgroundFetchEvent(ExtendableEvent):
     """BackgroundFetchEvent (#background-fetch-event)."""
 
     def __init__(
-        self, type: str, *, registration: BackgroundFetchRegistration, is_trusted: bool = True
+        self, type: str, *, registration: BackgroundFetchRegistration, **event_init: bool
     ) -> None:
-        super().__init__(type, is_trusted=is_trusted)
+        """``new BackgroundFetchEvent(type, init)``, the BackgroundFetchEventInit members as
+        keywords (registration, and ExtendableEventInit's).  Constructed, it is untrusted
+        (DOM); the user agent's are made by "fire a functional event"."""
+        if not isinstance(registration, BackgroundFetchRegistration):
+            raise TypeError(
+                f"BackgroundFetchEventInit: registration must be a BackgroundFetchRegistration,"
+                f" not {registration!r}"
+            )
+        super().__init__(type, **event_init)
         self._registration = registration
         # The background fetch of the registration it was initialized with.
         self.background_fetch = registration.background_fetch
@@ -33,9 +41,9 @@ class BackgroundFetchUpdateUIEvent(BackgroundFetchEvent):
     """BackgroundFetchUpdateUIEvent (#background-fetch-update-ui-event)."""
 
     def __init__(
-        self, type: str, *, registration: BackgroundFetchRegistration, is_trusted: bool = True
+        self, type: str, *, registration: BackgroundFetchRegistration, **event_init: bool
     ) -> None:
-        super().__init__(type, registration=registration, is_trusted=is_trusted)
+        super().__init__(type, registration=registration, **event_init)
         self.ui_updated = False
 
     def update_ui(

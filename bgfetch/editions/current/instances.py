@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bgfetch.dom import fire_an_event
 from bgfetch.sw.environment import Environment
-from bgfetch.sw.events import Event
 from bgfetch.sw.registration import (
     ServiceWorkerRegistration,
     fire_functional_event,
@@ -80,7 +80,7 @@ def update_background_fetch_instances(bg_fetch: BackgroundFetch) -> None:
                 # 6.9. Set bgFetchRegistration's failure reason to failureReason.
                 bg_fetch_registration._failure_reason = failure_reason
                 # 6.10. Fire an event named "progress" at bgFetchRegistration.
-                bg_fetch_registration.dispatch_event(Event("progress"), env)
+                fire_an_event("progress", bg_fetch_registration)
 
             env.event_loop.queue_task(task)
 

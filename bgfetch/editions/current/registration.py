@@ -9,12 +9,12 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from bgfetch.dom import Event, EventHandler, EventTarget
 from bgfetch.errors import InvalidStateError
 from bgfetch.fetch.request import Request, RequestInfo
-from bgfetch.infra import EventTarget, Promise
+from bgfetch.infra import Promise
 from bgfetch.sw.cache import request_matches_cached_item
 from bgfetch.sw.environment import Environment
-from bgfetch.sw.events import Event
 
 from . import concepts
 from .concepts import BackgroundFetch, does_not_contain_background_fetch, registration_extension
@@ -41,7 +41,6 @@ class BackgroundFetchRegistration(EventTarget):
         self._upload_total = bg_fetch.upload_total
         self._download_total = bg_fetch.download_total
         self._records_available = bg_fetch.records_available
-        self.onprogress: Callable[[Event], Any] | None = None
 
     id = property(lambda self: self._id)
     upload_total = property(lambda self: self._upload_total)
@@ -52,13 +51,11 @@ class BackgroundFetchRegistration(EventTarget):
     failure_reason = property(lambda self: self._failure_reason)
     records_available = property(lambda self: self._records_available)
 
-    def dispatch_event(self, event: Event, env: Environment) -> None:
-        """Fire *event* at this object: the onprogress handler, then the listeners."""
-        listeners = self.listeners(event.type)
-        if event.type == "progress" and self.onprogress is not None:
-            listeners.insert(0, self.onprogress)
-        for listener in listeners:
-            env.event_loop.call_listener(listener, event)
+    onprogress = EventHandler("progress")
+
+    def call_listener(self, callback: Callable[[Event], Any], event: Event) -> None:
+        """A listener runs on this object's realm's event loop (bgfetch.dom)."""
+        self.realm.event_loop.call_listener(callback, event)
 
     async def abort(self) -> bool:
         """#background-fetch-registration-abort"""

@@ -62,7 +62,6 @@ class BackgroundFetchDisplay(DisplayBase):
             lambda realm: BackgroundFetchClickEvent(
                 "backgroundfetchclick",
                 {"id": bg_fetch.id, "state": state},
-                is_trusted=True,
                 background_fetch=bg_fetch,
             ),
         )

@@ -32,7 +32,8 @@ class BackgroundFetchEvent(ExtendableEvent):
 
     The draft's constructor steps are "TODO"; (filled) as every DOM event constructor, it
     initializes each attribute to the init member of the same name (0a1eaad: "must
-    return the value it was initialized to").  Events the user agent fires are trusted.
+    return the value it was initialized to").  Constructed, it is untrusted (DOM); the
+    user agent's are made by "fire a functional event", which trusts them.
     """
 
     def __init__(
@@ -40,7 +41,6 @@ class BackgroundFetchEvent(ExtendableEvent):
         type: str,
         init: Mapping[str, Any],
         *,
-        is_trusted: bool = False,
         background_fetch: BackgroundFetch | None = None,
     ) -> None:
         """#dom-backgroundfetchevent-backgroundfetchevent: "1. TODO" (filled, see above;
@@ -48,7 +48,7 @@ class BackgroundFetchEvent(ExtendableEvent):
         id = _member(init, "id", "BackgroundFetchEventInit")
         if not isinstance(id, str):
             raise TypeError(f"BackgroundFetchEventInit: id must be a string, not {id!r}")
-        super().__init__(type, is_trusted=is_trusted)
+        super().__init__(type)
         # A BackgroundFetchEvent has an associated id, a DOMString.
         self._id = id
         # Not in the IDL: the background fetch the user agent fired this event for
@@ -71,7 +71,6 @@ class BackgroundFetchSettledEvent(BackgroundFetchEvent):
         type: str,
         init: Mapping[str, Any],
         *,
-        is_trusted: bool = False,
         background_fetch: BackgroundFetch | None = None,
     ) -> None:
         """#dom-backgroundfetchsettledevent-backgroundfetchsettledevent: "1. TODO"; (filled)
@@ -81,7 +80,7 @@ class BackgroundFetchSettledEvent(BackgroundFetchEvent):
             raise TypeError(
                 "BackgroundFetchSettledEventInit: fetches must be a BackgroundFetchSettledFetches"
             )
-        super().__init__(type, init, is_trusted=is_trusted, background_fetch=background_fetch)
+        super().__init__(type, init, background_fetch=background_fetch)
         self._fetches = fetches
 
     @property
@@ -98,12 +97,11 @@ class BackgroundFetchUpdateEvent(BackgroundFetchSettledEvent):
         type: str,
         init: Mapping[str, Any],
         *,
-        is_trusted: bool = False,
         background_fetch: BackgroundFetch | None = None,
     ) -> None:
         """#dom-backgroundfetchupdateevent-backgroundfetchupdateevent: "1. TODO"; (filled)
         as BackgroundFetchSettledEvent's."""
-        super().__init__(type, init, is_trusted=is_trusted, background_fetch=background_fetch)
+        super().__init__(type, init, background_fetch=background_fetch)
         # (filled: b8ba6f9) A UI updated flag, initially unset.
         self.ui_updated = False
 
@@ -148,7 +146,6 @@ class BackgroundFetchClickEvent(BackgroundFetchEvent):
         type: str,
         init: Mapping[str, Any],
         *,
-        is_trusted: bool = False,
         background_fetch: BackgroundFetch | None = None,
     ) -> None:
         """The draft has no constructor steps for BackgroundFetchClickEvent (only its IDL,
@@ -158,7 +155,7 @@ class BackgroundFetchClickEvent(BackgroundFetchEvent):
             raise TypeError(
                 f"BackgroundFetchClickEventInit: {state!r} is not a valid BackgroundFetchState"
             )
-        super().__init__(type, init, is_trusted=is_trusted, background_fetch=background_fetch)
+        super().__init__(type, init, background_fetch=background_fetch)
         self._state: str = state
 
     @property

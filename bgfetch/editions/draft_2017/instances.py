@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bgfetch.dom import fire_an_event
 from bgfetch.sw.environment import Environment
-from bgfetch.sw.events import Event
 from bgfetch.sw.registration import registration_object
 
 from .concepts import BackgroundFetch
@@ -68,7 +68,7 @@ def report_progress_for_background_fetch(bg_fetch: BackgroundFetch) -> None:
                     bg_fetch_registration._downloaded = downloaded
                     bg_fetch_registration._uploaded = uploaded
                     # 5.2.2. Fire an event named "progress" at bgFetchRegistration.
-                    bg_fetch_registration.dispatch_event(Event("progress"), env)
+                    fire_an_event("progress", bg_fetch_registration)
 
             env.event_loop.queue_task(task)
 

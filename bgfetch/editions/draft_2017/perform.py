@@ -431,7 +431,7 @@ def fire_the_completion_event(bg_fetch: BackgroundFetch, records_stopped: trio.E
             if event_name == "backgroundfetchabort"
             else BackgroundFetchUpdateEvent
         )
-        return constructor(event_name, init, is_trusted=True, background_fetch=bg_fetch)
+        return constructor(event_name, init, background_fetch=bg_fetch)
 
     bg_fetch.completion_event = "fired"  # due again after a crash until handled
     if not fire_functional_event(sw_registration, event_name, create_event, end_when_records_stop):

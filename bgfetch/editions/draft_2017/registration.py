@@ -11,9 +11,9 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from bgfetch.infra import EventTarget, Promise
+from bgfetch.dom import Event, EventHandler, EventTarget
+from bgfetch.infra import Promise
 from bgfetch.sw.environment import Environment
-from bgfetch.sw.events import Event
 
 from .concepts import BackgroundFetch, contains, registration_extension
 from .records import BackgroundFetchActiveFetches
@@ -40,7 +40,6 @@ class BackgroundFetchRegistration(EventTarget):
         self._download_total = bg_fetch.download_total
         # (filled: 4e709be) the active fetches: this background fetch's records.
         self._active_fetches = BackgroundFetchActiveFetches(bg_fetch.records, realm)
-        self.onprogress: Callable[[Event], Any] | None = None
 
     @property
     def id(self) -> str:
@@ -69,13 +68,11 @@ class BackgroundFetchRegistration(EventTarget):
         """The draft: "the context object's background fetch's TODO".  (filled: 4e709be)"""
         return self._active_fetches
 
-    def dispatch_event(self, event: Event, env: Environment) -> None:
-        """Fire *event* at this object: the onprogress handler, then the listeners."""
-        listeners = self.listeners(event.type)
-        if event.type == "progress" and self.onprogress is not None:
-            listeners.insert(0, self.onprogress)
-        for listener in listeners:
-            env.event_loop.call_listener(listener, event)
+    onprogress = EventHandler("progress")
+
+    def call_listener(self, callback: Callable[[Event], Any], event: Event) -> None:
+        """A listener runs on this object's realm's event loop (bgfetch.dom)."""
+        self.realm.event_loop.call_listener(callback, event)
 
     async def abort(self) -> bool:
         """#background-fetch-registration-abort"""
