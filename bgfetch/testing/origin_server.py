@@ -155,6 +155,8 @@ class OriginServer:
     def __init__(self) -> None:
         self.resources: dict[str, Resource] = {}
         self.requests: list[RecordedRequest] = []
+        self.fallback: Resource | None = None
+        """What a target nothing was added at gets (None: a 9-byte text/plain 404)."""
 
     # -- configuration ---------------------------------------------------------
 
@@ -247,8 +249,13 @@ class OriginServer:
         return [r for r in self.requests if r.path == path]
 
     def lookup(self, target: str) -> Resource | None:
-        """The resource for a request-target: an exact match first, then by path."""
-        return self.resources.get(target) or self.resources.get(target.split("?", 1)[0])
+        """The resource for a request-target: an exact match first, then by path, then
+        the fallback."""
+        return (
+            self.resources.get(target)
+            or self.resources.get(target.split("?", 1)[0])
+            or self.fallback
+        )
 
     # -- serving ---------------------------------------------------------------
 
