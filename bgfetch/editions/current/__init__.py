@@ -5,7 +5,8 @@ automation.py), each holding its counterpart, so ``make diff`` is the spec chang
 
 ======================  ===================================================
 concepts.py             #infrastructure (registration extensions, background
-                        fetch, record, response; contains background fetch)
+                        fetch, record, response; contains background fetch);
+                        clearing a registration (#privacy-and-bandwidth-use)
 display.py              #background-fetch-display-algorithm
 perform.py              #perform-a-background-fetch-algorithm,
                         #complete-a-record-algorithm
@@ -58,6 +59,7 @@ from bgfetch.editions import name_of
 from bgfetch.sw.registration import ServiceWorkerRegistration
 
 from . import persist
+from .concepts import registration_cleared
 from .events import BackgroundFetchEvent, BackgroundFetchUpdateUIEvent
 from .manager import BackgroundFetchManager
 from .perform import continue_a_restored_background_fetch
@@ -94,5 +96,6 @@ __all__ = [
     "BackgroundFetchRegistration",
     "BackgroundFetchUpdateUIEvent",
     "new_manager",
+    "registration_cleared",
     "restore",
 ]

@@ -205,6 +205,9 @@ class RegistrationExtension:
     # Not in the spec: the ids of fetch() calls reading their request bodies outside the
     # edit queue, each set once its steps are over (SPEC-NOTES.md SN-current-25).
     reading: dict[str, trio.Event] = attrs.field(factory=dict)
+    # Not in the spec: set once the registration is cleared (registration_cleared), so
+    # that nothing waits for its active worker any more (SPEC-NOTES.md SN-current-28).
+    cleared: bool = False
 
 
 def registration_extension(registration: Registration) -> RegistrationExtension:
@@ -216,6 +219,36 @@ def registration_extension(registration: Registration) -> RegistrationExtension:
         registration.extensions[EXTENSION_KEY] = RegistrationExtension({}, queue)
     extension: RegistrationExtension = registration.extensions[EXTENSION_KEY]
     return extension
+
+
+def registration_cleared(registration: Registration) -> None:
+    """#privacy-and-bandwidth-use: "Clearing a service worker registration will clear all
+    associated background fetches."  The spec gives no steps; these are bgfetch's
+    (SPEC-NOTES.md SN-current-28), for the Service Workers "Clear Registration" algorithm
+    to run.  Each active background fetch is removed and aborted, as abort() does, so
+    that perform a background fetch settles it ("aborted") and frees its storage; the
+    registration has no active worker any more, so no event is fired.  A background
+    fetch already settled ends once its event is no longer active (the worker is
+    terminated) or, restored after a restart, at once instead of waiting for a worker."""
+    extension: RegistrationExtension | None = registration.extensions.get(EXTENSION_KEY)
+    if extension is None:
+        return  # no background fetch was ever made on it
+    extension.cleared = True
+    registration.changed.notify()  # a restored background fetch's event waits no more
+
+    # Enqueued to the active background fetches edit queue, as every change to the map is,
+    # so that a fetch() whose steps are queued before it is cleared too.
+    def steps() -> None:
+        active_bg_fetches = extension.active_background_fetches
+        for id, bg_fetch in list(active_bg_fetches.items()):
+            # Remove activeBgFetches[id], and set bgFetch's abort all flag.
+            del active_bg_fetches[id]
+            registration.user_agent.observers.step(
+                "#privacy-and-bandwidth-use", "", "registration cleared", id=id, key=bg_fetch.key
+            )
+            bg_fetch.abort_all = True
+
+    extension.active_background_fetches_edit_queue.enqueue(steps)
 
 
 def contains_background_fetch(map: dict[str, BackgroundFetch], bg_fetch: BackgroundFetch) -> bool:

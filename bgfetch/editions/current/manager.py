@@ -308,6 +308,17 @@ class BackgroundFetchManager:
                     )
                 )
                 return
+            # Not a spec step: the registration was cleared while the request bodies were
+            # read outside the edit queue (SPEC-NOTES.md SN-current-25, SN-current-28): step
+            # 8.4 would now reject.
+            if extension.cleared:
+                promise.reject(
+                    TypeError(
+                        f"background fetch {id!r}: the service worker registration for "
+                        f"{registration.scope_url.href} was cleared"
+                    )
+                )
+                return
             # (Step 8.9's storing: the request bodies, with room for downloadTotal, as WPT
             # and Chromium expect; SPEC-NOTES.md SN-current-7.)
             try:

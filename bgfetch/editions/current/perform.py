@@ -240,9 +240,11 @@ def fire_the_completion_event(
         if bg_fetch.restored:
             # Not a spec step: after a restart the host program registers its service
             # worker again; a restored background fetch's event waits for it
-            # (SPEC-NOTES.md SN-current-24).
+            # (SPEC-NOTES.md SN-current-24), unless the registration is cleared
+            # (SPEC-NOTES.md SN-current-28).
+            extension = registration_extension(sw_registration)
             await sw_registration.changed.wait_for(
-                lambda: sw_registration.active_worker is not None
+                lambda: sw_registration.active_worker is not None or extension.cleared
             )
         bg_fetch.completion_event = "fired"  # due again after a crash until handled
         if not fire_functional_event(

@@ -33,6 +33,7 @@ from bgfetch.editions import name_of
 from bgfetch.sw.registration import ServiceWorkerRegistration
 
 from . import persist
+from .concepts import registration_cleared
 from .events import (
     BackgroundFetchClickEvent,
     BackgroundFetchEvent,
@@ -84,5 +85,6 @@ __all__ = [
     "BackgroundFetchSettledFetches",
     "BackgroundFetchUpdateEvent",
     "new_manager",
+    "registration_cleared",
     "restore",
 ]

@@ -182,6 +182,9 @@ class RegistrationExtension:
 
     active_background_fetches: dict[str, BackgroundFetch]
     active_background_fetches_edit_queue: ParallelQueue
+    # Not in the draft: set once the registration is cleared (registration_cleared), so
+    # that nothing waits for its active worker any more (SPEC-NOTES.md SN-2017-26).
+    cleared: bool = False
 
 
 def registration_extension(registration: Registration) -> RegistrationExtension:
@@ -193,6 +196,34 @@ def registration_extension(registration: Registration) -> RegistrationExtension:
         registration.extensions[EXTENSION_KEY] = RegistrationExtension({}, queue)
     extension: RegistrationExtension = registration.extensions[EXTENSION_KEY]
     return extension
+
+
+def registration_cleared(registration: Registration) -> None:
+    """Not in the draft, which never says what clearing a service worker registration
+    does to its background fetches: (filled) the current spec's "Clearing a service
+    worker registration will clear all associated background fetches" (its
+    privacy-and-bandwidth-use section, a1f0bc2), with bgfetch's steps for it there
+    (SPEC-NOTES.md SN-2017-26, SN-current-28): each active background fetch is removed
+    and aborted, as abort() does; no event is fired (the registration has no active
+    worker); a restored one's settled event waits for no worker."""
+    extension: RegistrationExtension | None = registration.extensions.get(EXTENSION_KEY)
+    if extension is None:
+        return  # no background fetch was ever made on it
+    extension.cleared = True
+    registration.changed.notify()  # a restored background fetch's event waits no more
+
+    # Enqueued to the active background fetches edit queue, as every change to the map is.
+    def steps() -> None:
+        active_bg_fetches = extension.active_background_fetches
+        for id, bg_fetch in list(active_bg_fetches.items()):
+            # Remove activeBgFetches[id], and set bgFetch's abort all flag.
+            del active_bg_fetches[id]
+            registration.user_agent.observers.step(
+                "#privacy-and-bandwidth-use", "", "registration cleared", id=id, key=bg_fetch.key
+            )
+            bg_fetch.abort_all = True
+
+    extension.active_background_fetches_edit_queue.enqueue(steps)
 
 
 def contains(active_bg_fetches: dict[str, BackgroundFetch], bg_fetch: BackgroundFetch) -> bool:

@@ -380,13 +380,14 @@ def fire_the_completion_event(bg_fetch: BackgroundFetch, records_stopped: trio.E
     """
     sw_registration = bg_fetch.service_worker_registration
     id, event_name = bg_fetch.id, bg_fetch.settled_event
-    if bg_fetch.restored and sw_registration.active_worker is None:
+    extension = registration_extension(sw_registration)
+    if bg_fetch.restored and sw_registration.active_worker is None and not extension.cleared:
         # Not in the draft: after a restart the host program registers its service
         # worker again; a restored background fetch's event waits for it
-        # (SPEC-NOTES.md SN-2017-23).
+        # (SPEC-NOTES.md SN-2017-23), unless the registration is cleared (SN-2017-26).
         async def when_the_worker_is_back() -> None:
             await sw_registration.changed.wait_for(
-                lambda: sw_registration.active_worker is not None
+                lambda: sw_registration.active_worker is not None or extension.cleared
             )
             fire_the_completion_event(bg_fetch, records_stopped)
 
