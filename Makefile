@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint spec-lint steps diff clean
+.PHONY: run test lint spec-lint steps diff clean conformance
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ diff:
 .PHONY: docs
 docs: $(STAMP)
 	$(BIN)/python scripts/editions_report.py
+
+# The conformance suite on every backend (bgfetch, Chromium) and edition: the report on
+# stdout, and conformance/DIFFERENCES.md regenerated from it.  Fails only if bgfetch does.
+conformance: $(STAMP)
+	$(BIN)/bgfetch conformance --backend all --differences conformance/DIFFERENCES.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -237,6 +237,16 @@ def build_parser() -> argparse.ArgumentParser:
     from bgfetch.devtools.commands import add_parsers
 
     add_parsers(commands, _edition_option)
+    from bgfetch.command import conformance
+
+    conformance.add_arguments(
+        commands.add_parser(
+            "conformance",
+            help="run the WPT conformance suite on bgfetch and Chromium, and report",
+            description=conformance.DESCRIPTION,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
     return parser
 
 
@@ -301,6 +311,15 @@ def _devtools(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _conformance(args: argparse.Namespace) -> int:
+    from bgfetch.command import conformance
+
+    try:
+        return conformance.run(args)
+    except FileNotFoundError as error:
+        raise UsageError(str(error)) from None
+
+
 def _demo(args: argparse.Namespace) -> int:
     from bgfetch import demo
 
@@ -315,6 +334,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "abort": _stored,
     "serve": _devtools,
     "devtools": _devtools,
+    "conformance": _conformance,
 }
 
 

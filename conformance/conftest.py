@@ -19,9 +19,11 @@ import trio.testing
 
 from conformance.backends import BACKENDS, backend_named, close_backend
 from conformance.interface import EDITIONS, Backend, Page, PageSetup
-from conformance.suite import Declared, page_path
+from conformance.report import quote_step
+from conformance.suite import Declared, page_path, spec_refs
 
 _backends: dict[str, Backend] = {}
+QUICK_SKIP = "slow in Chromium (its 20-second retry timers): left out by --quick"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,23 +45,23 @@ def declared_of(item: Any) -> Declared | None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test taking open_page runs on each backend and edition of the run; those of
+    an edition its declaration leaves out are deselected at collection (a declaration
+    may sit on a parameter: ``pytest.param(..., marks=declare(...))``)."""
     if "conformance_run" not in metafunc.fixturenames:
         return
-    declared = declared_of(metafunc.definition)
-    assert declared is not None, f"{metafunc.function.__name__} takes open_page without @wpt"
     config = metafunc.config
     backend = config.getoption("--conformance-backend")
     edition = config.getoption("--conformance-edition")
     backends = BACKENDS if backend == "all" else (backend,)
-    runs = [(b, e) for b in backends for e in declared.editions if edition in ("all", e)]
-    metafunc.parametrize(
-        "conformance_run", runs, ids=[f"{b}-{e}" for b, e in runs], scope="function"
-    )
+    editions = EDITIONS if edition == "all" else (edition,)
+    runs = [(b, e) for b in backends for e in editions]
+    metafunc.parametrize("conformance_run", runs, ids=[f"{b}-{e}" for b, e in runs])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     quick = config.getoption("--quick")
-    kept = []
+    kept, deselected = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
         run = callspec.params.get("conformance_run") if callspec is not None else None
@@ -67,13 +69,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             kept.append(item)
             continue
         declared = declared_of(item)
-        assert declared is not None
-        backend, _ = run
-        if quick and backend != "reference" and declared.slow_in_chromium:
+        assert declared is not None, f"{item.nodeid} takes open_page without @wpt"
+        backend, edition = run
+        if edition not in declared.editions:
+            deselected.append(item)
             continue
+        for ref in spec_refs(declared, edition):  # a step the pinned spec lacks: an error
+            quote_step(edition, ref)
+        if quick and backend != "reference" and declared.slow_in_chromium:
+            item.add_marker(pytest.mark.skip(reason=QUICK_SKIP))
         simulated = backend == "reference" and declared.network == "virtual"
         item.add_marker(pytest.mark.trio(run=_runner(simulated)), append=False)
         kept.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
     items[:] = kept
 
 
@@ -106,6 +115,14 @@ def open_page(
     if backend_name not in conformance_backends:
         conformance_backends[backend_name] = backend_named(backend_name)
     backend = conformance_backends[backend_name]
+    default = PageSetup(
+        edition=edition,  # type: ignore[arg-type]
+        page=page_path(declared.file),
+        network=declared.network,
+    )
+    reason = backend.skip_reason(default)
+    if reason is not None:
+        pytest.skip(reason)
 
     @asynccontextmanager
     async def opener(

@@ -37,9 +37,18 @@ def not_found() -> Resource:
     return Resource("*", NOT_FOUND_BODY, status=404, content_type="application/json", ranges=False)
 
 
-def install(main: OriginServer, remote: OriginServer) -> None:
-    """Add WPT's fixtures to the main origin's and the remote origin's servers."""
+TYPES_OF_CHEESE_PATH = "/background-fetch/resources/types_of_cheese.txt"
+TYPES_OF_CHEESE = "Brie, Cheddar, Gouda, Roquefort"
+PAGE_BODY = "<!doctype html><title>background-fetch</title>"
+
+
+def install(main: OriginServer, remote: OriginServer, page: str) -> None:
+    """Add WPT's fixtures to the main origin's and the remote origin's servers, and
+    the test's *page* (its path) to the main one (a browser backend replaces it with
+    the page it drives)."""
+    main.add(page, PAGE_BODY, content_type="text/html")
     for server in (main, remote):
+        server.add(TYPES_OF_CHEESE_PATH, TYPES_OF_CHEESE)
         server.add(FEATURE_NAME_PATH, FEATURE_NAME)
         server.add(SLOW_PATH, b"", delay=SLOW_DELAY, content_type="text/html", ranges=False)
         server.add_echo(UPLOAD_PATH)

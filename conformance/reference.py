@@ -26,7 +26,7 @@ from bgfetch.sw.registration import ServiceWorkerRegistration
 from bgfetch.testing import OriginServer
 from bgfetch.useragent import UserAgent
 
-from . import fixtures
+from . import fixtures, idl
 from .interface import (
     JSON,
     Attributes,
@@ -358,9 +358,15 @@ class ReferencePage:
         return list(seen)
 
     async def next_message(self, *, timeout: float = 60) -> JSON:
-        with trio.fail_after(timeout):
+        with trio.move_on_after(timeout):
             while not self._messages:
                 await self._messages_changed.wait()
+        if not self._messages:
+            dropped = f"; dropped while a call was pending: {self.dropped_messages}"
+            raise TimeoutError(
+                f"no message from the worker in {timeout} s"
+                + (dropped if self.dropped_messages else "")
+            )
         return self._messages.pop(0)
 
     async def post_to_worker(self, message: JSON) -> None:
@@ -417,56 +423,48 @@ class ReferencePage:
             self._pending_calls -= 1
 
 
-WINDOW_INTERFACES = {
-    "current": ("BackgroundFetchManager", "BackgroundFetchRegistration", "BackgroundFetchRecord"),
-    "2017-10-12": (
-        "BackgroundFetchManager",
-        "BackgroundFetchRegistration",
-        "BackgroundFetchActiveFetches",
-        "BackgroundFetchActiveFetch",
-        "BackgroundFetchFetch",
-    ),
+NOT_IDL = {
+    "dispatch_event",
+    "add_event_listener",
+    "remove_event_listener",
+    "listeners",
+    "call_listener",
 }
-WORKER_ONLY = {
-    "current": ("BackgroundFetchEvent", "BackgroundFetchUpdateUIEvent"),
-    "2017-10-12": (
-        "BackgroundFetchEvent",
-        "BackgroundFetchSettledEvent",
-        "BackgroundFetchUpdateEvent",
-        "BackgroundFetchClickEvent",
-        "BackgroundFetchSettledFetches",
-        "BackgroundFetchSettledFetch",
-    ),
-}
-NOT_IDL = {"dispatch_event", "add_event_listener", "remove_event_listener", "listeners"}
 
 
 def exposed_interfaces(edition: Edition, *, worker: bool) -> dict[str, list[str]]:
-    """The edition's interfaces a global exposes (by the IDL's [Exposed]), each with the
-    IDL names of its members; the service worker global's event handler attributes are
-    the edition's event types (a bgfetch ServiceWorker listens to any of them)."""
+    """The edition's interfaces a global exposes (the IDL's [Exposed], idl.py), each with
+    the IDL names of the members its class defines; the service worker global's event
+    handler attributes are the edition's event types (a bgfetch ServiceWorker listens to
+    any of them)."""
     module = load_edition(edition)
-    names = WINDOW_INTERFACES[edition] + (WORKER_ONLY[edition] if worker else ())
     found: dict[str, list[str]] = {}
-    for name in names:
-        cls = getattr(module, name, None)
+    for interface in idl.exposed_in(edition, "ServiceWorker" if worker else "Window"):
+        name = interface.name
+        if name == "ServiceWorkerRegistration":
+            has = hasattr(ServiceWorkerRegistration, "background_fetch")
+            found[name] = ["backgroundFetch"] if has else []
+            continue
+        if name == "ServiceWorkerGlobalScope":
+            found[name] = sorted(f"on{type}" for type in module.EVENTS)
+            continue
+        cls = edition_class(module, name)
         if cls is None:
             continue
-        members = [camel(m) for m in vars_of(cls) if not m.startswith("_") and m not in NOT_IDL]
+        members = {camel(m) for m in vars(cls) if not m.startswith("_") and m not in NOT_IDL}
         if name == "BackgroundFetchRegistration":
-            members.append("onprogress")  # an instance attribute, set in __init__
+            members.add("onprogress")  # an event handler attribute, set per instance
         found[name] = sorted(members)
-    found["ServiceWorkerRegistration"] = (
-        ["backgroundFetch"] if hasattr(ServiceWorkerRegistration, "background_fetch") else []
-    )
-    if worker:
-        found["ServiceWorkerGlobalScope"] = sorted(f"on{type}" for type in module.EVENTS)
     return found
 
 
-def vars_of(cls: type) -> list[str]:
-    """The members a class defines itself (as the IDL's own members of an interface)."""
-    return list(vars(cls))
+def edition_class(module: Any, name: str) -> type | None:
+    """The edition's class for interface *name*: exported, or in one of its modules."""
+    for place in (module, module.records, module.events, module.registration, module.manager):
+        cls = getattr(place, name, None)
+        if isinstance(cls, type):
+            return cls
+    return None
 
 
 # -- the backend ---------------------------------------------------------------------
@@ -492,7 +490,7 @@ class ReferenceBackend:
     @asynccontextmanager
     async def _open_page(self, setup: PageSetup) -> AsyncIterator[ReferencePage]:
         main, remote = OriginServer(), OriginServer()
-        fixtures.install(main, remote)
+        fixtures.install(main, remote, setup.page)
         servers: dict[OriginName, OriginServer] = {"main": main, "remote": remote, "http": main}
         async with trio.open_nursery() as nursery:
             network: Any

@@ -22,6 +22,7 @@ import pytest
 from .interface import EDITIONS, Edition, Network, Page
 
 Source = Literal["upstream", "chromium", "removed", "historical", "bgfetch"]
+Classification = Literal["bgfetch bug", "browser bug", "spec ambiguity", "WPT bug"]
 """Where a test comes from: WPT upstream; only Chromium's copy of WPT; removed from
 WPT (still meaningful); historical (an old file or variant); bgfetch's own
 differential cases."""
@@ -31,6 +32,14 @@ DRAFT_2017: tuple[Edition, ...] = ("2017-10-12",)
 BOTH: tuple[Edition, ...] = EDITIONS
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def spec_refs(declared: Declared, edition: Edition) -> tuple[str, ...]:
+    """The declaration's spec steps in *edition*'s text ("2017-10-12:" ones for the draft)."""
+    prefix = f"{edition}:"
+    if edition == "current":
+        return tuple(ref for ref in declared.spec if ref.startswith("#"))
+    return tuple(ref.removeprefix(prefix) for ref in declared.spec if ref.startswith(prefix))
 
 
 @attrs.frozen
@@ -44,6 +53,12 @@ class Declared:
     network: Network
     slow_in_chromium: bool
     note: str
+    spec: tuple[str, ...] = ()
+    """The spec steps it concerns: "#anchor step" ("#complete-a-record-algorithm process
+    response 1.1"; the anchor alone for a whole algorithm) of the current edition, or
+    "2017-10-12:#anchor step" of the draft."""
+    disagreement: Classification = "browser bug"
+    """What a backend failing it while the reference passes is (the tests assert the spec)."""
 
 
 def wpt(
@@ -55,19 +70,53 @@ def wpt(
     network: Network = "virtual",
     slow_in_chromium: bool = False,
     note: str = "",
+    spec: tuple[str, ...] = (),
+    disagreement: Classification = "browser bug",
 ) -> Callable[[F], F]:
     """Declare a conformance test: WPT *file* and *subtest* name, the *editions* it
     applies to, its *source*; *network* "loopback" for a network rule's case;
     *slow_in_chromium* for a test that waits on Chromium's 20 s retry timers (``--quick``
-    leaves it out there); *note*: where its expectation departs from WPT's, and why."""
+    leaves it out there); *note*: where its expectation departs from WPT's, and why;
+    *spec*: the spec steps it concerns; *disagreement*: what another backend failing it
+    is."""
+    mark = declare(
+        file,
+        subtest,
+        editions=editions,
+        source=source,
+        network=network,
+        slow_in_chromium=slow_in_chromium,
+        note=note,
+        spec=spec,
+        disagreement=disagreement,
+    )
+
+    def decorate(test: F) -> F:
+        return mark(test)  # type: ignore[no-any-return]
+
+    return decorate
+
+
+def declare(
+    file: str,
+    subtest: str,
+    *,
+    editions: tuple[Edition, ...] = CURRENT,
+    source: Source = "upstream",
+    network: Network = "virtual",
+    slow_in_chromium: bool = False,
+    note: str = "",
+    spec: tuple[str, ...] = (),
+    disagreement: Classification = "browser bug",
+) -> pytest.MarkDecorator:
+    """The mark ``@wpt`` puts on a test, for a parameter of a parametrized one:
+    ``pytest.param(url, marks=declare(FILE, "data: fetch should reject"))``."""
     if not editions or any(e not in EDITIONS for e in editions):
         raise ValueError(f"editions must be some of {EDITIONS}, not {editions!r}")
-    declared = Declared(file, subtest, editions, source, network, slow_in_chromium, note)
-
-    def mark(test: F) -> F:
-        return pytest.mark.conformance(declared)(test)  # type: ignore[no-any-return]
-
-    return mark
+    declared = Declared(
+        file, subtest, editions, source, network, slow_in_chromium, note, spec, disagreement
+    )
+    return pytest.mark.conformance(declared)
 
 
 class OpenPage(Protocol):
@@ -83,3 +132,51 @@ def page_path(file: str) -> str:
     """WPT's page for a test file: ``fetch.https.window.js`` runs at
     ``/background-fetch/fetch.https.window.html``."""
     return "/background-fetch/" + file.removesuffix(".js") + ".html"
+
+
+def success_event(edition: Edition) -> str:
+    """The event a successful background fetch fires: 2017-10-12's ``backgroundfetched``."""
+    return "backgroundfetchsuccess" if edition == "current" else "backgroundfetched"
+
+
+async def message(page: Page, timeout: float = 30) -> Any:
+    """WPT's getMessageFromServiceWorker(), as a dict (the worker's messages are objects)."""
+    return await page.next_message(timeout=timeout)
+
+
+async def rejection(call: Any) -> str:
+    """The name of the exception an awaited page call rejects with; fails if it resolves."""
+    from .interface import Rejected
+
+    try:
+        value = await call
+    except Rejected as error:
+        return error.name
+    raise AssertionError(f"expected a rejection, got {value!r}")
+
+
+async def ends_in_type_error(page: Page, id: str, url: str) -> str:
+    """Newer WPT's "must end in TypeError": fetch() rejects with one (returns "fetch()"),
+    or it resolves and ``match(url)``'s responseReady rejects with one (returns
+    "responseReady"); anything else fails."""
+    from .interface import Rejected
+
+    try:
+        registration = await page.fetch(id, url)
+    except Rejected as error:
+        assert error.name == "TypeError", f"fetch() rejected with {error.name}, not TypeError"
+        return "fetch()"
+    record = await page.match(registration, url)
+    assert record is not None, f"no record matches {url!r}"
+    try:
+        response = await page.record_response(record)
+    except Rejected as error:
+        assert error.name == "TypeError", f"responseReady rejected with {error.name}"
+        return "responseReady"
+    raise AssertionError(f"fetch() resolved and responseReady gave {response.status}")
+
+
+def case(file: str, value: object, subtest: str, **options: Any) -> Any:
+    """One subtest of a parametrized test: ``pytest.param(value)`` declared as *subtest*
+    of *file* (options as ``@wpt``'s), its id the subtest's name."""
+    return pytest.param(value, marks=declare(file, subtest, **options), id=subtest)
