@@ -15,9 +15,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/bgfetch demo
 
+# The conformance suite's machinery (not its tests) is typed as strictly as bgfetch.
+CONFORMANCE_TYPED := $(filter-out conformance/test_%,$(wildcard conformance/*.py))
+
 lint: $(STAMP) spec-lint
 	$(BIN)/ruff check bgfetch spec_tests conformance scripts
 	$(BIN)/mypy
+	$(BIN)/mypy --strict $(CONFORMANCE_TYPED)
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q

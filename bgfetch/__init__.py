@@ -12,7 +12,7 @@ from bgfetch.errors import (
     NotAllowedError,
     QuotaExceededError,
 )
-from bgfetch.fetch import Headers, Request, Response
+from bgfetch.fetch import FormData, Headers, Request, Response
 from bgfetch.net.real import RealNetwork
 from bgfetch.net.virtual import VirtualNetwork
 from bgfetch.sw import ExtendableEvent, ServiceWorker
@@ -24,6 +24,7 @@ __all__ = [
     "AbortError",
     "DOMException",
     "ExtendableEvent",
+    "FormData",
     "Headers",
     "InvalidStateError",
     "NotAllowedError",

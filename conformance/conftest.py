@@ -41,7 +41,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def declared_of(item: Any) -> Declared | None:
     marker = item.get_closest_marker("conformance")
-    return None if marker is None else marker.args[0]  # type: ignore[no-any-return]
+    return None if marker is None else marker.args[0]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

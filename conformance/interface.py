@@ -61,25 +61,46 @@ BEHAVIOURS: dict[str, str] = {
 
 class Rejected(Exception):
     """A promise the page awaited rejected (or a call threw): the exception's name
-    ("TypeError", "AbortError", "InvalidStateError", "QuotaExceededError", ...)."""
+    ("TypeError", "AbortError", "InvalidStateError", "QuotaExceededError", ...), its
+    message, and a QuotaExceededError's ``quota`` and ``requested`` (null unless known)."""
 
-    def __init__(self, name: str, message: str = "") -> None:
+    def __init__(
+        self,
+        name: str,
+        message: str = "",
+        *,
+        quota: float | None = None,
+        requested: float | None = None,
+    ) -> None:
         super().__init__(f"{name}: {message}" if message else name)
         self.name = name
         self.message = message
+        self.quota = quota
+        self.requested = requested
 
     def to_json(self) -> dict[str, JSON]:
-        return {"name": self.name, "message": self.message}
+        return {
+            "name": self.name,
+            "message": self.message,
+            "quota": self.quota,
+            "requested": self.requested,
+        }
 
     @classmethod
     def from_json(cls, value: Mapping[str, Any]) -> Rejected:
-        return cls(str(value["name"]), str(value.get("message", "")))
+        """From ``{name, message, quota?, requested?}``."""
+        return cls(
+            str(value["name"]),
+            str(value.get("message", "")),
+            quota=value.get("quota"),
+            requested=value.get("requested"),
+        )
 
 
 # -- what a test sends --------------------------------------------------------------
 
 BodyKind = Literal[
-    "string", "arraybuffer", "typedarray", "dataview", "blob", "file", "urlsearchparams"
+    "string", "arraybuffer", "typedarray", "dataview", "blob", "file", "urlsearchparams", "formdata"
 ]
 
 
@@ -88,7 +109,8 @@ class Body:
     """A request body: *text* as a JavaScript BodyInit of *kind* (``string``: a
     string; ``arraybuffer``/``typedarray``/``dataview``: its UTF-8 bytes in an
     ArrayBuffer, a Uint8Array, a DataView; ``blob``/``file``: a Blob, a File named
-    "body.txt", both without a type; ``urlsearchparams``: ``new URLSearchParams(text)``)."""
+    "body.txt", both without a type; ``urlsearchparams``: ``new URLSearchParams(text)``;
+    ``formdata``: a FormData of one entry, ``append("text", text)``)."""
 
     text: str
     kind: BodyKind = "string"

@@ -20,6 +20,7 @@ import trustme
 
 import bgfetch
 from bgfetch.editions import load_edition
+from bgfetch.fetch import FormData
 from bgfetch.fetch.request import Request
 from bgfetch.net.real import RealNetwork
 from bgfetch.sw.registration import ServiceWorkerRegistration
@@ -51,8 +52,14 @@ REMOTE_HOST = "www1.web-platform.test"
 
 
 def rejected(error: BaseException) -> Rejected:
-    """A Python exception as the page sees a rejection: its JavaScript name."""
-    return Rejected(str(getattr(error, "name", type(error).__name__)), str(error))
+    """A Python exception as the page sees a rejection: its JavaScript name (and a
+    QuotaExceededError's quota and requested)."""
+    return Rejected(
+        str(getattr(error, "name", type(error).__name__)),
+        str(error),
+        quota=getattr(error, "quota", None),
+        requested=getattr(error, "requested", None),
+    )
 
 
 # -- the JSON forms, decoded for bgfetch ---------------------------------------------
@@ -75,6 +82,10 @@ def body_init(body: JSON) -> Any:
         return io.BytesIO(data)
     if kind == "urlsearchparams":
         return dict(urllib.parse.parse_qsl(text, keep_blank_values=True))
+    if kind == "formdata":
+        form = FormData()
+        form.append("text", text)
+        return form
     raise ValueError(f"unknown body kind {kind!r}")
 
 
@@ -501,8 +512,8 @@ class ReferenceBackend:
                     "http": f"http://{HOST}",
                 }
                 network = bgfetch.VirtualNetwork()
-                for name in ("main", "remote", "http"):
-                    network.serve(origins[name], servers[name])  # type: ignore[index]
+                for name, origin in origins.items():
+                    network.serve(origin, servers[name])
             else:
                 origins, network = await _loopback(nursery, main, remote)
             async with bgfetch.open_user_agent(network=network, edition=setup.edition) as ua:
@@ -532,7 +543,7 @@ async def _open(page: ReferencePage) -> None:
         setup.worker,
         setup.edition,
         page.client,
-        lambda: exposed_interfaces(setup.edition, worker=True),  # type: ignore[arg-type]
+        lambda: dict(exposed_interfaces(setup.edition, worker=True)),  # type: ignore[arg-type]
     )
     path = setup.page
     if not setup.activate:

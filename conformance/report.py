@@ -20,7 +20,7 @@ import functools
 import html
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -75,7 +75,7 @@ class Collector:
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Iterator[None]:
+    ) -> Generator[None, Any, None]:
         outcome = yield
         report: pytest.TestReport = outcome.get_result()
         state = self._state.get(item.nodeid)
@@ -147,7 +147,7 @@ def runs_of(results: Sequence[Result]) -> list[tuple[str, str]]:
     return sorted(
         {(r.backend, r.edition) for r in results},
         key=lambda run: (BACKENDS.index(run[0]), EDITIONS.index(run[1])),
-    )  # type: ignore[arg-type]
+    )
 
 
 def to_json(results: Sequence[Result]) -> dict[str, Any]:
@@ -237,7 +237,7 @@ def quote_step(edition: str, ref: str) -> str:
     1.1") in the edition's pinned spec, or where it is defined."""
     sys.path.insert(0, str(ROOT / "scripts"))
     try:
-        from spec_text import load_spec  # type: ignore[import-not-found]
+        from spec_text import load_spec
     finally:
         sys.path.pop(0)
     anchor, _, step = ref.partition(" ")

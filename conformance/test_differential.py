@@ -53,6 +53,7 @@ CUT_CASES = [
         ({}, 1000),
         "A body cut every time, with Accept-Ranges and no validator, completes a range at a time",
         spec=(f"{PROCESS_RESPONSE} 2", f"{PROCESS_RESPONSE} 7.1.2"),
+        slow_in_chromium=True,
     ),
     cut_case(
         ({"ranges": False}, 1000),
@@ -253,6 +254,7 @@ async def test_download_total_exact(open_page: OpenPage) -> None:
 
 @differential(
     "abort() racing a failing record fires exactly one consistent completion event",
+    slow_in_chromium=True,
     spec=("#perform-a-background-fetch-algorithm 8.4", "#background-fetch-registration-abort 3.3"),
 )
 async def test_abort_racing_a_failure(open_page: OpenPage) -> None:
@@ -291,6 +293,7 @@ async def test_progress_over_time(open_page: OpenPage) -> None:
     assert len(set(values)) >= 3, f"progress reported in {len(set(values))} steps: {values}"
     assert values[-1] == len(BODY)
     assert all(p.target_is_registration and p.type == "progress" for p in seen)
+    assert all(p.is_trusted for p in seen), "the user agent's progress events are trusted"
     assert seen[-1].attributes.result == "success"
     times = [p.time for p in seen]
     assert times == sorted(times)

@@ -1,7 +1,9 @@
 """idlharness.https.any.js (upstream: the current IDL in a service worker; its dedicated
-and shared worker variants need globals bgfetch does not have), and the historical
-interfaces.https.any.js (the 2017-10-12 draft's IDL in a service worker) and
-interfaces.html (the page's global, both editions).  Each member of each exposed
+and shared worker variants need globals bgfetch does not have, as do the historical
+interfaces.worker.js and interfaces-worker.https.html), and the historical
+idlharness.any.js (the current IDL in the page's global), interfaces.https.any.js (the
+2017-10-12 draft's IDL in a service worker) and interfaces.html (the draft's, in the
+page's global).  Each member of each exposed
 interface is a subtest named as idlharness names it; what is checked is that the global
 exposes the interface with the member (the IDL's JavaScript-only checks, such as an
 operation's length, have no Python counterpart)."""
@@ -69,7 +71,7 @@ async def test_service_worker_global(open_page: OpenPage, what: tuple[str, str |
 
 @pytest.mark.parametrize(
     "what",
-    cases("interfaces.html", "current", "Window", "historical")
+    cases("idlharness.any.js", "current", "Window", "historical")
     + cases("interfaces.html", "2017-10-12", "Window", "historical"),
 )
 async def test_window_global(open_page: OpenPage, what: tuple[str, str | None]) -> None:

@@ -32,6 +32,7 @@ def case(kind: str, name: str) -> object:
         case("blob", "Blob"),
         case("file", "File"),
         case("urlsearchparams", "URLSearchParams"),
+        case("formdata", "FormData"),
     ],
 )
 async def test_request_body_is_kept(open_page: OpenPage, kind: str) -> None:
@@ -39,13 +40,13 @@ async def test_request_body_is_kept(open_page: OpenPage, kind: str) -> None:
         urllib.parse.urlencode(urllib.parse.parse_qsl(TEXT, keep_blank_values=True)).encode()
         if kind == "urlsearchparams"
         else TEXT.encode()
-    )
+    )  # a FormData's multipart bytes carry a fresh boundary: compared with what arrived
     async with open_page() as page:
         request = Req(
             "resources/upload.py",
             method="POST",
             body=Body(TEXT, kind),  # type: ignore[arg-type]
-            headers=[("Content-Type", "text/plain")],
+            headers=[] if kind == "formdata" else [("Content-Type", "text/plain")],
         )
         registration = await page.fetch("id0", [request, SLOW_PATH])
         record = await page.match(
@@ -56,5 +57,9 @@ async def test_request_body_is_kept(open_page: OpenPage, kind: str) -> None:
         await page.record_response(record)
         received = page.server().requests_for(UPLOAD_PATH)
     assert kept.method == "POST"
-    assert kept.body == sent
-    assert [r.body for r in received] == [sent]
+    assert [r.body for r in received] == [kept.body]
+    if kind == "formdata":
+        assert f'name="text"\r\n\r\n{TEXT}\r\n'.encode() in kept.body
+        assert received[0].header("content-type").startswith("multipart/form-data; boundary=")
+    else:
+        assert kept.body == sent

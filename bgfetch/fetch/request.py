@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from bgfetch.fetch.csp import PolicyContainer
+from bgfetch.fetch.formdata import FormData, multipart_form_data
 from bgfetch.fetch.headers import (
     HeaderList,
     Headers,
@@ -82,7 +83,16 @@ class Body:
         return Body(source=self.source, stream=self.stream)
 
 
-BodyInit = bytes | bytearray | memoryview | str | dict[str, str] | io.IOBase | AsyncIterable[bytes]
+BodyInit = (
+    bytes
+    | bytearray
+    | memoryview
+    | str
+    | dict[str, str]
+    | FormData
+    | io.IOBase
+    | AsyncIterable[bytes]
+)
 
 
 def extract_body(obj: Any) -> tuple[Body, str | None]:
@@ -90,7 +100,8 @@ def extract_body(obj: Any) -> tuple[Body, str | None]:
 
     Python stands in for JavaScript's BodyInit: str (text), bytes-like
     (ArrayBuffer/typed arrays/DataView), a binary file object (Blob/File), a dict
-    of form fields (URLSearchParams), or an async iterable of bytes (ReadableStream).
+    of form fields (URLSearchParams), a FormData (multipart/form-data), or an async
+    iterable of bytes (ReadableStream).
     """
     if isinstance(obj, str):
         return Body(obj.encode()), "text/plain;charset=UTF-8"
@@ -99,6 +110,9 @@ def extract_body(obj: Any) -> tuple[Body, str | None]:
     if isinstance(obj, dict):
         encoded = urllib.parse.urlencode(obj).encode()
         return Body(encoded), "application/x-www-form-urlencoded;charset=UTF-8"
+    if isinstance(obj, FormData):
+        data, boundary = multipart_form_data(obj)
+        return Body(data), f"multipart/form-data; boundary={boundary}"
     if isinstance(obj, io.IOBase) or hasattr(obj, "read"):
         data = obj.read()
         if isinstance(data, str):
