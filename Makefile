@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint spec-lint steps diff clean conformance
+.PHONY: run test lint spec-lint steps diff clean conformance conformance-chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,15 @@ docs: $(STAMP)
 # stdout, and conformance/DIFFERENCES.md regenerated from it.  Fails only if bgfetch does.
 conformance: $(STAMP)
 	$(BIN)/bgfetch conformance --backend all --differences conformance/DIFFERENCES.md
+
+# The conformance suite on a real headless Chromium (conformance/chromium/): installs
+# Debian's chromium if it is missing (root, apt), checks that the backend runs, then runs
+# every test there; a failing test is Chromium's finding. QUICK=--quick leaves out the
+# cases that wait on Chromium's 20 s retry timers.
+conformance-chromium: $(STAMP)
+	scripts/install-chromium
+	$(BIN)/python -m conformance.chromium
+	$(BIN)/python -m pytest -q conformance --conformance-backend chromium -rfE --tb=line $(QUICK) || [ $$? -eq 1 ]
 
 clean:
 	rm -rf $(VENV) build *.egg-info
