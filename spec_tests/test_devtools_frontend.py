@@ -10,26 +10,33 @@ installs it)."""
 from __future__ import annotations
 
 import base64
-import json
 import os
 import shutil
-import subprocess
-import tempfile
-from pathlib import Path
+from functools import partial
+from urllib.parse import urlsplit
 
 import pytest
 import trio
-import trio_websocket
 from devtools_support import http_get
 
 import bgfetch
 from bgfetch.devtools.protocol import ServiceName
 from bgfetch.testing import OriginServer, WorkerRecorder, open_window_with_worker
+from conformance.chromium import cdp
+from conformance.chromium.browser import Chromium, ChromiumNotAvailable, executable
 
-CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)"
-)
+
+def _missing() -> str | None:
+    try:
+        executable()
+    except ChromiumNotAvailable as error:
+        return str(error)
+    return None
+
+
+# The conformance suite's launcher (conformance/chromium/browser.py): a fresh profile,
+# only loopback names resolve; its process group and profile are gone when it closes.
+pytestmark = pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
 ORIGIN = "https://podcast.example"
 
 # DevTools' front end, driven from its own page: the Application panel, its Background
@@ -85,113 +92,36 @@ TEXTS = """(() => {
 })()"""
 
 
-class Chromium:
-    """Headless Chromium with a fresh profile, over CDP (the browser's WebSocket)."""
-
-    def __init__(self, ws: trio_websocket.WebSocketConnection) -> None:
-        self.ws = ws
-        self.next_id = 0
-
-    async def call(self, method: str, params: dict | None = None, session: str | None = None):
-        self.next_id += 1
-        message = {"id": self.next_id, "method": method, "params": params or {}}
-        if session is not None:
-            message["sessionId"] = session
-        await self.ws.send_message(json.dumps(message))
-        while True:
-            reply = json.loads(await self.ws.get_message())
-            if reply.get("id") == self.next_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply["result"]
-
-    async def evaluate(self, session: str, expression: str):
-        result = await self.call(
-            "Runtime.evaluate",
-            {"expression": expression, "returnByValue": True, "awaitPromise": True},
-            session,
-        )
-        if "exceptionDetails" in result:
-            raise RuntimeError(result["exceptionDetails"])
-        return result["result"].get("value")
-
-
-def launch(profile: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """Chromium as chromium-observed.md runs it; its DevTools port, once it listens."""
-    (profile / "Default").mkdir(parents=True)
-    process = subprocess.Popen(
-        [
-            str(CHROMIUM),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--no-default-browser-check",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-            "--window-size=1500,900",
-            f"--user-data-dir={profile}",
-            "--remote-debugging-address=127.0.0.1",
-            "--remote-debugging-port=0",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    return process, 0
-
-
-async def chromium_port(profile: Path, process: subprocess.Popen[bytes]) -> int:
-    active = profile / "DevToolsActivePort"
-    with trio.fail_after(30):
-        while not active.exists() or not active.read_text().strip():
-            assert process.poll() is None, "Chromium exited at start"
-            await trio.sleep(0.1)
-    return int(active.read_text().split()[0])
-
-
 async def test_devtools_lists_bgfetchs_background_fetch_events(tmp_path):
     network = bgfetch.VirtualNetwork()
     server = OriginServer()
     server.add("/episodes/5.mp3", b"m" * 400_000, throttle=400_000)
     server.add("/episodes/5.txt", b"Episode 5, the transcript.\n")
     network.serve(ORIGIN, server)
-    profile = Path(tempfile.mkdtemp(prefix="bgfetch-chromium-"))
-    process, _ = launch(profile)
+    chromium = await trio.to_thread.run_sync(
+        partial(Chromium.start, flags=["--window-size=1500,900"])
+    )
     try:
-        port = await chromium_port(profile, process)
+        port = urlsplit(chromium.url).port  # the front end is served on DevTools' port
         async with bgfetch.open_user_agent(network=network) as ua:
             endpoint = await ua.serve_devtools(port=0)
             recorder = WorkerRecorder.for_edition(ua)
             _, registration = await open_window_with_worker(ua, recorder, f"{ORIGIN}/")
             (page,) = (await http_get(endpoint.port, "/json/list"))[1]
-            _, version = await http_get(port, "/json/version")
             with trio.fail_after(60):
-                async with trio_websocket.open_websocket_url(
-                    version["webSocketDebuggerUrl"], max_message_size=64 * 2**20
-                ) as ws:
-                    chromium = Chromium(ws)
-                    target = await chromium.call("Target.createTarget", {"url": "about:blank"})
-                    session = (
-                        await chromium.call(
-                            "Target.attachToTarget",
-                            {"targetId": target["targetId"], "flatten": True},
-                        )
-                    )["sessionId"]
+                async with chromium.connect() as connection:
+                    session = await cdp.open_page(connection, "about:blank")
                     front_end = (
                         f"http://127.0.0.1:{port}/devtools/inspector.html"
                         f"?ws=127.0.0.1:{endpoint.port}/devtools/page/{page['id']}"
                     )
-                    await chromium.call("Page.navigate", {"url": front_end}, session)
+                    await session.send("Page.navigate", {"url": front_end})
                     title = None
                     while title is None:  # until the front end has loaded and connected
                         await trio.sleep(0.5)
                         try:
-                            title = await chromium.evaluate(session, DRIVE)
-                        except RuntimeError:
+                            title = await session.evaluate(DRIVE)
+                        except (cdp.JavaScriptError, cdp.CDPError):
                             continue
                     assert title == "Background fetch"
                     # Record, pressed in DevTools, reached bgfetch over CDP.
@@ -208,7 +138,7 @@ async def test_devtools_lists_bgfetchs_background_fetch_events(tmp_path):
                     texts: list[str] = []
                     while texts.count("Background Fetch completed") < 1:
                         await trio.sleep(0.2)
-                        texts = await chromium.evaluate(session, TEXTS)
+                        texts = await session.evaluate(TEXTS)
                     # The pane's rows, in order (its data grid renders them twice: the
                     # visible rows and an accessible copy).
                     shown = [t for t in texts if t in set(names)]
@@ -216,17 +146,13 @@ async def test_devtools_lists_bgfetchs_background_fetch_events(tmp_path):
                     assert shown == names * (len(shown) // len(names))
                     assert texts.count("episode-5") >= len(names)
                     assert texts.count(f"{ORIGIN}/") >= len(names)
-                    assert await chromium.evaluate(session, SELECT_FIRST) >= 1
-                    texts = await chromium.evaluate(session, TEXTS)
+                    assert await session.evaluate(SELECT_FIRST) >= 1
+                    texts = await session.evaluate(TEXTS)
                     assert "Total Requests" in texts  # the first event's metadata, shown
-                    shot = await chromium.call(
-                        "Page.captureScreenshot", {"format": "png"}, session
-                    )
+                    shot = await session.send("Page.captureScreenshot", {"format": "png"})
         picture = tmp_path / "devtools-background-fetch.png"
         picture.write_bytes(base64.b64decode(shot["data"]))
         if os.environ.get("BGFETCH_DEVTOOLS_SCREENSHOT"):
             shutil.copy(picture, os.environ["BGFETCH_DEVTOOLS_SCREENSHOT"])
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        shutil.rmtree(profile, ignore_errors=True)
+        chromium.close()

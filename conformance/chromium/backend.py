@@ -76,12 +76,9 @@ def js(*args: Any) -> str:
     return ", ".join("undefined" if a is None else json.dumps(a) for a in args)
 
 
-def page_html(title: str) -> str:
-    # A data: icon: no favicon request in the servers' logs.
-    return (
-        '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">'
-        f"<title>{title}</title>"
-    )
+def page_html() -> str:
+    """The fixtures' page, with a data: icon: no favicon request in the servers' logs."""
+    return fixtures.PAGE_BODY + '<link rel="icon" href="data:,">'
 
 
 class ChromiumPage:
@@ -304,6 +301,13 @@ class ChromiumPage:
             await self._call("__bgfetch.unregister()")
 
 
+def _only_exception(error: BaseException) -> BaseException:
+    """The one exception inside nested single-exception groups (else the group)."""
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    return error
+
+
 def _infrastructure(path: str, directory: str) -> bool:
     return path.startswith(directory + "service_workers/") or path.endswith(".html")
 
@@ -315,6 +319,7 @@ class ChromiumBackend:
 
     def __init__(self) -> None:
         self.chromium: Chromium | None = None
+        self._warm = False
 
     def skip_reason(self, setup: PageSetup) -> str | None:
         if setup.edition != "current":
@@ -329,13 +334,21 @@ class ChromiumBackend:
 
     @asynccontextmanager
     async def open_page(self, setup: PageSetup) -> AsyncIterator[ChromiumPage]:
-        warm = self.chromium is not None
         if self.chromium is None:
             self.chromium = await trio.to_thread.run_sync(Chromium.start, (HOST, REMOTE_HOST))
-        if not warm:
+        if not self._warm:
             await self._warm_up(self.chromium)
-        async with self._page(self.chromium, setup) as page:
-            yield page
+            self._warm = True
+        try:
+            async with self._page(self.chromium, setup) as page:
+                yield page
+        except BaseExceptionGroup as group:
+            # The test's own exception, wrapped by the backend's nurseries on its way
+            # out: the test's failure, as the test raised it.
+            leaf = _only_exception(group)
+            if leaf is group:
+                raise
+            raise leaf from None
 
     async def _warm_up(self, chromium: Chromium) -> None:
         """One background fetch, so that the download service's start (~3-7 s after the
@@ -347,9 +360,10 @@ class ChromiumBackend:
     @asynccontextmanager
     async def _page(self, chromium: Chromium, setup: PageSetup) -> AsyncIterator[ChromiumPage]:
         main, remote = OriginServer(), OriginServer()
-        fixtures.install(main, remote)
+        fixtures.install(main, remote, setup.page)
+        # The page this backend drives, in place of the fixtures' one.
         headers = [] if setup.csp is None else [("Content-Security-Policy", setup.csp)]
-        main.add(setup.page, page_html(setup.page), content_type="text/html", headers=headers)
+        main.add(setup.page, page_html(), content_type="text/html", headers=headers)
         directory = posixpath.dirname(setup.page) + "/"
         for name, source in WORKERS.items():
             main.add(f"{directory}service_workers/{name}", source, content_type="text/javascript")

@@ -99,16 +99,15 @@ def spki_hash(certificate_pem: bytes) -> str:
     return base64.b64encode(hashlib.sha256(spki).digest()).decode("ascii")
 
 
-def command(binary: str, profile: Path, ports: Mapping[str, int], spki: str) -> list[str]:
-    """Chromium's command line (chromium-observed.md's flags, and the mapping and key)."""
-    return [
-        binary,
-        *FLAGS,
-        f"--user-data-dir={profile}",
-        f"--host-resolver-rules={host_resolver_rules(ports)}",
-        f"--ignore-certificate-errors-spki-list={spki}",
-        "about:blank",
-    ]
+def command(
+    binary: str, profile: Path, ports: Mapping[str, int], spki: str | None, flags: Iterable[str]
+) -> list[str]:
+    """Chromium's command line: chromium-observed.md's flags, the mapping, the key."""
+    args = [binary, *FLAGS, *flags, f"--user-data-dir={profile}"]
+    args.append(f"--host-resolver-rules={host_resolver_rules(ports)}")
+    if spki is not None:
+        args.append(f"--ignore-certificate-errors-spki-list={spki}")
+    return [*args, "about:blank"]
 
 
 def write_profile(profile: Path) -> None:
@@ -128,8 +127,9 @@ def devtools_url(profile: Path) -> str | None:
 class Chromium:
     """A running headless Chromium and the loopback sockets of its test host names."""
 
-    def __init__(self, hosts: Iterable[str]) -> None:
+    def __init__(self, hosts: Iterable[str] = (), flags: Iterable[str] = ()) -> None:
         self.hosts = tuple(hosts)
+        self.flags = tuple(flags)
         for host in self.hosts:
             if host in LOOPBACK_NAMES or not host or "/" in host or ":" in host:
                 raise ValueError(f"not a test host name to map: {host!r}")
@@ -142,9 +142,10 @@ class Chromium:
         self._context: ssl.SSLContext | None = None
 
     @classmethod
-    def start(cls, hosts: Iterable[str]) -> Chromium:
-        """Launch Chromium resolving *hosts* (names like "web-platform.test") to loopback."""
-        chromium = cls(hosts)
+    def start(cls, hosts: Iterable[str] = (), flags: Iterable[str] = ()) -> Chromium:
+        """Launch Chromium resolving *hosts* (names like "web-platform.test") to loopback
+        (no other name resolves but localhost), with more *flags* if given."""
+        chromium = cls(hosts, flags)
         try:
             chromium._start()
         except BaseException:
@@ -157,16 +158,19 @@ class Chromium:
         for host in self.hosts:
             listening = socket.create_server(("127.0.0.1", 0), backlog=128)
             self.sockets[host] = listening
-        leaf = trustme.CA().issue_cert(*self.hosts)
-        self.certificate_pem = leaf.cert_chain_pems[0].bytes()
-        self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        leaf.configure_cert(self._context)
+        spki = None
+        if self.hosts:
+            leaf = trustme.CA().issue_cert(*self.hosts)
+            self.certificate_pem = leaf.cert_chain_pems[0].bytes()
+            self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            leaf.configure_cert(self._context)
+            spki = spki_hash(self.certificate_pem)
         ports = {host: s.getsockname()[1] for host, s in self.sockets.items()}
         self.profile = Path(tempfile.mkdtemp(prefix="bgfetch-chromium-"))
         write_profile(self.profile)
         with (self.profile / "chromium.log").open("wb") as log:
             self.process = subprocess.Popen(
-                command(binary, self.profile, ports, spki_hash(self.certificate_pem)),
+                command(binary, self.profile, ports, spki, self.flags),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=log,

@@ -145,7 +145,12 @@
       }
       return aborted;
     }),
-    unregister: () => call(async () => registration ? registration.unregister() : false),
+    unregister: () => call(async () => {
+      if (!registration) return false;
+      // A held install (activate=False) is released first: unregister() waits for it.
+      if (registration.installing) registration.installing.postMessage('__bgfetch_release_install__');
+      return registration.unregister();
+    }),
     registrationState: () => read(() => ({
       installing: registration.installing !== null,
       waiting: registration.waiting !== null,
