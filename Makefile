@@ -16,7 +16,8 @@ run: $(STAMP)
 	$(BIN)/bgfetch demo
 
 # The conformance suite's machinery (not its tests) is typed as strictly as bgfetch.
-CONFORMANCE_TYPED := $(filter-out conformance/test_%,$(wildcard conformance/*.py))
+CONFORMANCE_TYPED := $(filter-out conformance/test_% conformance/chromium/test_%,\
+	$(wildcard conformance/*.py conformance/chromium/*.py))
 
 lint: $(STAMP) spec-lint
 	$(BIN)/ruff check bgfetch spec_tests conformance scripts

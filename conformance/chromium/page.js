@@ -34,6 +34,11 @@
       case 'blob': return new Blob([bytes]);
       case 'file': return new File([bytes], 'body.txt');
       case 'urlsearchparams': return new URLSearchParams(text);
+      case 'formdata': {
+        const form = new FormData();
+        form.append('text', text);
+        return form;
+      }
     }
     throw new TypeError(`unknown body kind ${kind}`);
   };
@@ -76,6 +81,9 @@
     rejected: {
       name: (error && error.name) || typeof error,
       message: (error && error.message) || String(error),
+      // A QuotaExceededError's (null where the exception has none).
+      quota: error && typeof error.quota === 'number' ? error.quota : null,
+      requested: error && typeof error.requested === 'number' ? error.requested : null,
     },
   });
   // A promise-returning call: {value} or {rejected: {name, message}}.  While it is
