@@ -357,6 +357,44 @@ async def test_complete_a_record_first_response_does_not_make_the_response_data_
     assert settled.by_path["/late-head"].body == b"worth the wait"
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "process response 3", "process response 4")
+async def test_complete_a_record_a_response_after_one_cut_before_its_body_replaces_the_data(
+    user_agent, origin_server
+):
+    """Process response 3 (SPEC-NOTES.md SN-current-4): the first attempt's response head
+    arrives and the connection is cut before any body byte (rangeStart is 0 again), and the
+    next response is of a new version.  It replaces the response data, so no record object
+    shows the first response's headers over the second's body: one made between the
+    attempts has the first headers and a body that errors; one made after has the second."""
+    resource = origin_server.add(
+        "/v", b"first version", cut_after=0, etag='"v1"', content_type="text/plain"
+    )
+
+    def new_version(resource: Any) -> None:
+        resource.body = b'{"second": "version"}'
+        resource.etag = '"v2"'
+        resource.content_type = "application/json"
+        resource.delay = 10  # time for a record object between the attempts
+
+    resource.on_cut = new_version
+    harness = await Harness.open(user_agent)
+    registration = await harness.fetch("versions", "/v")
+    first_data = concept(registration).records[0].response_data
+    await eventually(lambda: resource.cuts_made == 1 and first_data.response is not None)
+    assert len(first_data.bytes) == 0
+    between = await (await registration.match("/v")).response_ready
+    settled = await harness.wait_settled("versions")
+    assert settled.result == "success" and range_headers(origin_server, "/v") == [None, None]
+    assert first_data.result == "redundant"
+    headers = between.headers
+    assert (headers.get("etag"), headers.get("content-type")) == ('"v1"', "text/plain")
+    with pytest.raises(TypeError):
+        await between.bytes()
+    after = settled.by_path["/v"]
+    assert (after.headers["etag"], after.headers["content-type"]) == ('"v2"', "application/json")
+    assert after.body == b'{"second": "version"}'
+
+
 @pytest.mark.step("#complete-a-record-algorithm", "process response 2.1", "process response 2.1.3")
 @pytest.mark.step("#validate-partial-response-algorithm", "3")
 async def test_complete_a_record_206_with_wrong_first_byte_pos_is_fetch_error(

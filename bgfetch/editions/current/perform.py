@@ -382,8 +382,9 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
                     # 2.1.3. Terminate the ongoing fetch, and abort these steps.  (Leaving
                     # the fetch's context terminates it.)
                     return
-            # 3. Otherwise (only where bytes were stored: SPEC-NOTES.md SN-current-4):
-            elif range_start != 0:
+            # 3. Otherwise (only where an earlier attempt gave responseData a response:
+            # SPEC-NOTES.md SN-current-4):
+            elif response_data.response is not None:
                 # 3.1. Set responseData's result to "redundant".
                 response_data.result = "redundant"
                 # (Redundant bytes are never exposed again: give their space back to the
