@@ -32,6 +32,10 @@ class NotAllowedError(DOMException):
     name = "NotAllowedError"
 
 
+class SecurityError(DOMException):
+    name = "SecurityError"
+
+
 class QuotaExceededError(DOMException):
     """WebIDL's QuotaExceededError, with its ``quota`` and ``requested`` (null unless known)."""
 

@@ -276,6 +276,7 @@ async def test_a_bad_worker_is_bad_usage(
         (["fetch", "ftp://127.0.0.1/x", "--id", "x"], "'ftp://127.0.0.1/x'"),
         (["fetch", "http://[::1", "--id", "x"], "'http://[::1'"),
         (["fetch", "not a url", "--id", "x"], "'not a url'"),
+        (["fetch", "http://example.com/x", "--id", "x"], "not potentially trustworthy"),
         (["fetch", "http://127.0.0.1/", "--id", ""], "--id"),
         (["fetch", "http://127.0.0.1/", "--id", "x", "--download-total", "lots"], "'lots'"),
         (["fetch", "http://127.0.0.1/", "--id", "x", "--download-total", "-1"], "-1"),

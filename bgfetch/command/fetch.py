@@ -29,6 +29,7 @@ import trio
 
 import bgfetch
 from bgfetch.editions import edition_name, load_edition
+from bgfetch.fetch.checks import is_potentially_trustworthy_origin
 from bgfetch.sw.registration import ServiceWorker
 from bgfetch.url import parse_url
 
@@ -94,6 +95,12 @@ def prepare(options: FetchOptions) -> Prepared:
         urls.append(parsed.href)
     first = parse_url(urls[0]).origin
     assert first is not None
+    if not is_potentially_trustworthy_origin(first):
+        raise UsageError(
+            f"bad URL {urls[0]!r}: a background fetch needs a secure context, and its page "
+            f"would be at {first.serialize()}, which is not potentially trustworthy (use "
+            "https, or http on localhost or a loopback address)"
+        )
     out = options.out
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bgfetch.errors import SecurityError
+from bgfetch.fetch.checks import is_potentially_trustworthy_origin
 from bgfetch.sw.registration import (
     Registration,
     ServiceWorker,
@@ -31,6 +33,14 @@ class ServiceWorkerContainer:
         """
         if not isinstance(script, ServiceWorker):
             raise TypeError(f"register() takes a bgfetch.ServiceWorker, not {script!r}")
+        # Service Workers' Register, step 1: a script URL whose origin is not potentially
+        # trustworthy is a SecurityError (the script is Python here: its URL's origin is
+        # the window's).
+        if not is_potentially_trustworthy_origin(self.window.origin):
+            raise SecurityError(
+                f"register(): {self.window.origin.serialize()} is not a potentially "
+                "trustworthy origin (https, or http on localhost or a loopback address)"
+            )
         scope_url = self.window.parse(scope)
         if scope_url.origin != self.window.origin:
             raise TypeError(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from bgfetch.fetch.checks import is_potentially_trustworthy_url
 from bgfetch.infra import EventLoop, TaskOwner
 from bgfetch.url import URL, Origin, parse_url
 
@@ -44,6 +45,22 @@ class Environment:
     def api_base_url(self) -> URL:
         return self.url
 
+    @property
+    def is_secure_context(self) -> bool:
+        """HTML #secure-context: its top-level creation URL (a window's URL; a service
+        worker's, whose registration needed a potentially trustworthy origin) is a
+        potentially trustworthy URL (Secure Contexts)."""
+        return is_potentially_trustworthy_url(self.url)
+
+    def require_secure_context(self, member: str) -> None:
+        """A [SecureContext] member is not exposed in an environment that is not a secure
+        context: an AttributeError, as the member is undefined in JavaScript there."""
+        if not self.is_secure_context:
+            raise AttributeError(
+                f"{member} is [SecureContext]: {self.origin.serialize()} is not a potentially "
+                "trustworthy origin (https, or http on localhost or a loopback address)"
+            )
+
     def parse(self, url: str) -> URL:
         """Parse *url* against this environment's API base URL."""
         return parse_url(url, self.api_base_url)
@@ -61,8 +78,15 @@ class Environment:
 
 
 class Navigator:
-    def __init__(self, service_worker: ServiceWorkerContainer) -> None:
-        self.service_worker = service_worker
+    def __init__(self, window: Window, service_worker: ServiceWorkerContainer) -> None:
+        self._window = window
+        self._service_worker = service_worker
+
+    @property
+    def service_worker(self) -> ServiceWorkerContainer:
+        """``navigator.serviceWorker``, [SecureContext] (Service Workers)."""
+        self._window.require_secure_context("navigator.service_worker")
+        return self._service_worker
 
 
 class Window(Environment):
@@ -74,7 +98,7 @@ class Window(Environment):
         super().__init__(user_agent, url, csp=csp)
         from bgfetch.sw.container import ServiceWorkerContainer
 
-        self.navigator = Navigator(ServiceWorkerContainer(self))
+        self.navigator = Navigator(self, ServiceWorkerContainer(self))
 
     async def close(self) -> None:
         """Close the window: it stops receiving tasks (progress events, promises)."""

@@ -250,7 +250,10 @@ class ServiceWorkerRegistration:
     @property
     def background_fetch(self) -> Any:
         """``registration.backgroundFetch``: this registration's BackgroundFetchManager,
-        of the user agent's edition."""
+        of the user agent's edition.  Only in a secure context: ServiceWorkerRegistration
+        is [SecureContext] (Service Workers), so are the members of its partial
+        interfaces (SPEC-NOTES.md SN-current-29)."""
+        self.environment.require_secure_context("registration.background_fetch")
         if self._background_fetch is None:
             edition = self.registration.user_agent.edition
             self._background_fetch = edition.new_manager(self)
