@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 import trio
 
+from bgfetch.console import Console, Source
 from bgfetch.devtools import DevTools
 from bgfetch.dom import Event
 from bgfetch.editions import EditionName, load_edition
@@ -56,6 +57,18 @@ class ReportedError:
 
 HandlerError = ReportedError  # its name before pages' and observers' exceptions were reported
 
+# Where a reported exception was raised, as the console says it.
+IN = {
+    "handler": "in a service worker's {event_type} handler",
+    "listener": "in a {event_type} listener of {where}",
+    "observer": "in the ua.observers subscriber {where}, at the step {event_type!r}",
+}
+CONSOLE_SOURCES: dict[str, Source] = {
+    "handler": "worker",
+    "listener": "javascript",
+    "observer": "other",
+}
+
 
 class UserAgent:
     def __init__(
@@ -88,6 +101,8 @@ class UserAgent:
         # DevTools' Background Services log, recorded from the observed steps (kept in the
         # store, so it survives a restart: bgfetch.devtools).
         self.devtools = DevTools(self)
+        # What DevTools' console would say: from the observed steps and report_exception.
+        self.console = Console(self.observers)
 
     async def open_window(self, url: str, *, csp: str | None = None) -> Window:
         """Open a window (a document) at *url*; *csp* is its Content-Security-Policy."""
@@ -118,6 +133,14 @@ class UserAgent:
         if event_type is None:
             event_type = getattr(event, "type", "")
         self.reported_errors.append(ReportedError(event_type, error, event, source, where))
+        # As it happens, with its traceback, as a browser's console shows it.
+        what = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        self.console.say(
+            "error",
+            f"Uncaught {what} ({IN[source].format(event_type=event_type, where=where)})",
+            source=CONSOLE_SOURCES[source],
+            error=error,
+        )
 
     def report_handler_error(self, event: Event, error: BaseException) -> None:
         self.report_exception(error, source="handler", event=event)

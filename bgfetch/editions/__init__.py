@@ -8,6 +8,7 @@ outside ``editions/`` knows no edition.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from types import ModuleType
 from typing import Literal
@@ -39,3 +40,13 @@ def name_of(package: str) -> EditionName:
 
 def load_edition(name: str) -> ModuleType:
     return importlib.import_module(EDITIONS[edition_name(name)])
+
+
+@functools.cache
+def event_editions() -> dict[str, tuple[EditionName, ...]]:
+    """Each service-worker event type an edition fires, with the editions that fire it."""
+    events: dict[str, tuple[EditionName, ...]] = {}
+    for name in EDITIONS:
+        for event in load_edition(name).EVENTS:
+            events[event] = (*events.get(event, ()), name)
+    return events

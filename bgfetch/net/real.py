@@ -22,6 +22,7 @@ Background Fetch algorithms then see the resource as "temporarily unavailable".
 
 from __future__ import annotations
 
+import socket
 import ssl
 from collections.abc import Iterable, Mapping
 
@@ -122,7 +123,7 @@ class RealNetwork(OnlineSwitch):
                 tcp = await trio.open_tcp_stream(address, origin.port)
                 break
             except OSError as error:
-                errors.append(f"{address}: {error.strerror or error}")
+                errors.append(f"{address}: {_connect_failure(error)}")
         if tcp is None:
             raise NetworkError(f"cannot connect to {origin}: {'; '.join(errors)}")
         tracked = _TrackedStream(self, tcp)
@@ -146,6 +147,21 @@ class RealNetwork(OnlineSwitch):
             await trio.aclose_forcefully(tls)
             raise
         return tls
+
+
+def _connect_failure(error: OSError) -> str:
+    """Why a TCP connection could not be made, as a console says it: the resolver's
+    answer for an unknown host, each attempt's reason (refused, unreachable) otherwise."""
+    if isinstance(error, socket.gaierror):
+        return f"unknown host (DNS: {error.strerror or error})"
+    cause = error.__cause__
+    if isinstance(cause, ExceptionGroup):
+        reasons = dict.fromkeys(
+            e.strerror or str(e) for e in cause.exceptions if isinstance(e, OSError)
+        )
+        if reasons:
+            return "; ".join(reasons)
+    return str(error.strerror or error)
 
 
 def _tls_failure(error: BaseException) -> str:

@@ -6,12 +6,14 @@ from typing import TYPE_CHECKING
 
 from bgfetch.errors import SecurityError
 from bgfetch.fetch.checks import is_potentially_trustworthy_origin
+from bgfetch.sw.event_types import check_for_edition
 from bgfetch.sw.registration import (
     Registration,
     ServiceWorker,
     ServiceWorkerRegistration,
     registration_object,
 )
+from bgfetch.waits import waiting_for
 
 if TYPE_CHECKING:
     from bgfetch.sw.environment import Window
@@ -41,6 +43,7 @@ class ServiceWorkerContainer:
                 f"register(): {self.window.origin.serialize()} is not a potentially "
                 "trustworthy origin (https, or http on localhost or a loopback address)"
             )
+        check_for_edition(script, script.event_types(), self.window.user_agent.edition)
         scope_url = self.window.parse(scope)
         if scope_url.origin != self.window.origin:
             raise TypeError(
@@ -82,7 +85,26 @@ class ServiceWorkerContainer:
             registration = self.matching_registration()
             return registration if registration and registration.active_worker else None
 
-        await ua.registrations_changed.wait_for(lambda: active() is not None)
+        with waiting_for(self._why_not_ready):
+            await ua.registrations_changed.wait_for(lambda: active() is not None)
         registration = active()
         assert registration is not None
         return registration_object(registration, self.window)
+
+    def _why_not_ready(self) -> str:
+        """Why ``ready`` has not resolved (bgfetch.waits): what a stuck test is told."""
+        url = self.window.url.href
+        scopes = sorted(self.window.user_agent.registrations)
+        registration = self.matching_registration()
+        if not scopes:
+            why = "no service worker is registered (a forgotten register()?)"
+        elif registration is None:
+            why = f"no registration's scope covers {url} (the scopes: {', '.join(scopes)})"
+        elif registration.installing_worker is not None:
+            why = (
+                f"the worker of scope {registration.scope_url.href} is still installing "
+                "(an install handler or its wait_until() has not finished)"
+            )
+        else:
+            why = f"the registration of scope {registration.scope_url.href} has no active worker"
+        return f"service_worker.ready: {why}"

@@ -21,6 +21,7 @@ import trio
 from bgfetch.dom import create_an_event
 from bgfetch.infra import Condition
 from bgfetch.sw.environment import Environment
+from bgfetch.sw.event_types import check_event_type
 from bgfetch.sw.events import ExtendableEvent
 from bgfetch.url import URL
 
@@ -45,7 +46,17 @@ class ServiceWorker:
         self._handlers: dict[str, list[Handler]] = {}
 
     def on(self, type: str) -> Callable[[H], H]:
-        """Decorator: add the function as a listener for *type* events."""
+        """Decorator: add the function as a listener for *type* events.
+
+        A type no service worker receives is a ValueError naming the closest known one
+        (bgfetch.sw.event_types), and ``@worker.on`` without its type a TypeError."""
+        if callable(type):
+            name = getattr(type, "__name__", "handler")
+            raise TypeError(
+                f'@worker.on needs the event type: write @worker.on("backgroundfetchsuccess") '
+                f"above def {name}(event), not @worker.on"
+            )
+        check_event_type(type)
 
         def add(handler: H) -> H:
             self.add_event_listener(type, handler)
@@ -54,10 +65,18 @@ class ServiceWorker:
         return add
 
     def add_event_listener(self, type: str, handler: Handler) -> None:
+        """Add *handler* (a function of the event, sync or async) for *type* events."""
+        check_event_type(type)
+        if not callable(handler):
+            raise TypeError(f"a {type} handler must be callable, not {handler!r}")
         self._handlers.setdefault(type, []).append(handler)
 
     def handlers(self, type: str) -> list[Handler]:
         return list(self._handlers.get(type, []))
+
+    def event_types(self) -> list[str]:
+        """The event types this worker listens for."""
+        return list(self._handlers)
 
     def __repr__(self) -> str:
         return f"<ServiceWorker {self.name}>"

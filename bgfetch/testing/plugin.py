@@ -9,7 +9,8 @@ Installed with bgfetch, so in any project::
 
 ``virtual_network`` runs on trio's MockClock (autojump): simulated time, so a
 throttled multi-MiB download takes milliseconds of real time.  Requires
-pytest-trio (``trio_mode = true``, or mark tests with ``@pytest.mark.trio``).
+pytest-trio (``pip install 'bgfetch[pytest]'``; ``trio_mode = true``, or mark tests
+with ``@pytest.mark.trio``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import trio.testing
 from bgfetch.editions import edition_name
 from bgfetch.net.virtual import VirtualNetwork
 from bgfetch.testing.origin_server import OriginServer
+from bgfetch.testing.watchdog import Stuck, fail_when_stuck
 from bgfetch.useragent import ReportedError, UserAgent, open_user_agent
 
 ORIGIN = "https://example.test"
@@ -37,6 +39,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     real seconds).  A ``trio`` mark whose runner takes the test's clock fixture
     fixes that for every test whose fixtures include ``virtual_network``.
     """
+    if items and not items[0].config.pluginmanager.hasplugin("trio") and any(
+        "virtual_network" in getattr(item, "fixturenames", ()) for item in items
+    ):
+        raise pytest.UsageError(
+            "bgfetch's fixtures run on pytest-trio, which is not installed: "
+            "pip install 'bgfetch[pytest]' (and set trio_mode = true)"
+        )
     for item in items:
         test = getattr(item, "obj", None)
         if "virtual_network" in getattr(item, "fixturenames", ()) and (
@@ -86,11 +95,23 @@ async def user_agent(
     subscriber raised.  Each is a bug in the code under test, which the user agent
     survives (DOM's "report the exception") and which would otherwise pass unseen.  A
     test that makes one on purpose empties ``ua.reported_errors`` once it has checked it.
+
+    The test also fails, instead of hanging, once nothing can make progress any more
+    (bgfetch.testing.watchdog): the failure names what it waits for.
     """
     edition = edition_name(bgfetch_edition)
+    stuck: list[Stuck] = []
     async with open_user_agent(network=virtual_network, edition=edition) as ua:
-        yield ua
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(fail_when_stuck)
+                yield ua
+                nursery.cancel_scope.cancel()
+        except* Stuck as group:  # the test was cancelled: it would have waited for ever
+            stuck += [e for e in group.exceptions if isinstance(e, Stuck)]
         errors = list(ua.reported_errors)
+    if stuck:
+        pytest.fail(f"the test is stuck: {stuck[0]}", pytrace=False)
     if errors:
         pytest.fail(
             f"the user agent reported exceptions:\n{describe_reported(errors)}", pytrace=False

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import attrs
 import trio
 
-from bgfetch.editions import EDITIONS, load_edition
+from bgfetch.editions import event_editions, load_edition
 from bgfetch.sw.registration import ServiceWorker
 from bgfetch.useragent import UserAgent
 
@@ -40,10 +40,7 @@ H = TypeVar("H", bound=Callable[..., Any])
 
 def every_edition_events() -> tuple[str, ...]:
     """The background-fetch event types of every edition, each once."""
-    events: dict[str, None] = {}
-    for name in EDITIONS:
-        events.update(dict.fromkeys(load_edition(name).EVENTS))
-    return tuple(events)
+    return tuple(event_editions())
 
 
 @attrs.define

@@ -375,6 +375,14 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
                 # 2.1. If validate a partial response for rangeStart, response, and
                 # responseData's response returns invalid, then:
                 if not validate_a_partial_response(range_start, response, response_data.response):
+                    step(
+                        COMPLETE_A_RECORD,
+                        "11",
+                        "invalid partial response",
+                        id=bg_fetch.id,
+                        url=request.url.href,
+                        content_range=response.unfiltered.header_list.get("Content-Range"),
+                    )
                     # 2.1.1. Set responseData's result to "fetch-error".
                     response_data.result = "fetch-error"
                     # 2.1.2. Set fetchAttemptComplete to true.
@@ -385,6 +393,15 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
             # 3. Otherwise (only where an earlier attempt gave responseData a response:
             # SPEC-NOTES.md SN-current-4):
             elif response_data.response is not None:
+                if range_start != 0:
+                    step(
+                        COMPLETE_A_RECORD,
+                        "11",
+                        "range not honoured",
+                        id=bg_fetch.id,
+                        url=request.url.href,
+                        status=response.status,
+                    )
                 # 3.1. Set responseData's result to "redundant".
                 response_data.result = "redundant"
                 # (Redundant bytes are never exposed again: give their space back to the

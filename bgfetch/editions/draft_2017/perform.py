@@ -204,6 +204,14 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
             # body to an empty byte sequence: the server sent the whole body again; then
             # report progress for background fetch bgFetch (filled: da54c49).
             elif range_start != 0:
+                step(
+                    ANCHOR,
+                    "6.8",
+                    "range not honoured",
+                    id=bg_fetch.id,
+                    url=request.url.href,
+                    status=response.status,
+                )
                 record.response_body.discard()
                 record.response_body = ua.store.new_bytes(origin)
                 report_progress_for_background_fetch(bg_fetch)
