@@ -77,9 +77,9 @@ being written are removed, and the command exits 130 / 143.  The background fetc
 kept in the store, and the same command run again resumes it (with --no-store it is
 gone).
 
-Results follow the edition: in 2017-10-12, backgroundfetched fires (and the command
-exits 0) whatever the responses' statuses; in the current spec a 404 makes the fetch
-fail with "bad-status".
+Results follow the edition: a 404 makes the fetch fail (exit 1), with "bad-status" in
+the current spec; in 2017-10-12 with backgroundfetchfail, the 404 not kept, and a body
+cut mid-way fails the fetch instead of resuming.
 """
 
 ABORT_DESCRIPTION = """\

@@ -169,21 +169,33 @@ async def test_download_total_exceeded_fails(tmp_path: Path) -> None:
 async def test_the_2017_10_12_edition_saves_the_settled_fetches(tmp_path: Path) -> None:
     server = OriginServer()
     server.add("/ep.mp3", BODY)
-    server.add("/gone", b"x", status=404)
+    server.add("/ep.txt", b"x")
     status, _, stderr, result = await run(
-        server, ["/ep.mp3", "/gone"], tmp_path, edition="2017-10-12"
+        server, ["/ep.mp3", "/ep.txt"], tmp_path, edition="2017-10-12"
     )
-    # The draft settles with backgroundfetched whatever the statuses; it has no
-    # failure reasons.
+    # The draft has no failure reasons: its result is read from the event.
     assert status == 0, stderr
     assert result["edition"] == "2017-10-12" and result["event"] == "backgroundfetched"
     assert (result["result"], result["failure_reason"]) == ("success", None)
     assert [(r["status"], r["sha256"]) for r in result["records"]] == [
         (200, sha256(BODY)),
-        (404, None),
+        (200, sha256(b"x")),
     ]
-    assert files_under(tmp_path) == {"ep.mp3"}
+    assert files_under(tmp_path) == {"ep.mp3", "ep.txt"}
     assert (tmp_path / "ep.mp3").read_bytes() == BODY
+
+
+async def test_the_2017_10_12_edition_fails_on_a_404(tmp_path: Path) -> None:
+    server = OriginServer()
+    server.add("/ep.mp3", BODY, delay=5)
+    server.add("/gone", b"x", status=404)
+    status, _, _, result = await run(server, ["/ep.mp3", "/gone"], tmp_path, edition="2017-10-12")
+    # A status that is not ok abandons (filled from 4a2cc52; SPEC-NOTES.md SN-2017-9).
+    assert status == 1
+    assert result["event"] == "backgroundfetchfail"
+    assert (result["result"], result["failure_reason"]) == ("failure", None)
+    assert [r["status"] for r in result["records"]] == [None, None]
+    assert files_under(tmp_path) == set()
 
 
 WORKER_MODULE = """

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 import trio
+from draft_2017.support import PieceServer
 
 import bgfetch.store.memory as memory
 from bgfetch.infra import Condition
@@ -97,11 +98,25 @@ async def test_the_kept_stored_body_bytes_total_is_what_the_steps_sum(user_agent
 async def test_the_kept_response_body_bytes_are_what_report_progress_sums(
     user_agent, origin_server
 ):
-    origin_server.add("/cut", BODY, throttle=1000, cut_after=1500, ranges=False)
+    # A 206 that ends short, then a full response to the range request: the record's
+    # response body is replaced, and the kept sum goes down with it.
+    served = {"n": 0}
+
+    def answer(headers):
+        served["n"] += 1
+        if served["n"] == 1:
+            return "206 Partial Content", [f"Content-Range: bytes 0-1499/{len(BODY)}"], BODY[:1500]
+        return "200 OK", [], BODY
+
+    pieces = PieceServer(BODY, 1500)
+    pieces.answer = answer  # type: ignore[method-assign]
+    user_agent.network.serve("https://pieces.test", pieces)
     origin_server.add("/whole", BODY, throttle=1000)
     recorder = WorkerRecorder.for_edition(user_agent)
     window, registration = await open_window_with_worker(user_agent, recorder)
-    bg = await registration.background_fetch.fetch("total", ["/cut", "/whole", "/cut?2"])
+    bg = await registration.background_fetch.fetch(
+        "total", ["https://pieces.test/cut", "/whole", "/whole?2"]
+    )
     concept = bg.background_fetch
     heard = []
 

@@ -159,12 +159,28 @@ async def test_step_9_6_quota_exceeded_rejects_and_leaves_no_active_fetch(virtua
     async with open_user_agent(network=virtual_network, edition="2017-10-12", quota=1000) as ua:
         registration = await page(ua, WorkerRecorder().worker)
         manager = registration.background_fetch
+        request = bgfetch.Request(f"{ORIGIN}/upload", method="POST", body=b"x" * 1001)
         with pytest.raises(bgfetch.QuotaExceededError) as raised:
-            await manager.fetch("huge", "/feature-name.txt", download_total=2**53 - 1)
+            await manager.fetch("huge", [request])
         assert raised.value.name == "QuotaExceededError"
-        # The rejected background fetch does not stay active (SPEC-NOTES.md).
+        # The rejected background fetch does not stay active (SPEC-NOTES.md SN-2017-17).
         assert await manager.get_ids() == []
         assert await manager.get("huge") is None
+        assert ua.store.usage(registration.registration.origin) == 0
+
+
+@pytest.mark.step("#background-fetch-manager-fetch", "9.6")
+async def test_step_9_6_the_download_total_is_no_bytes_to_store(draft_user_agent, origin_server):
+    # "Storing bgFetch" stores its request bodies; its download total is a number, which
+    # no revision of the draft's line reserves room for (SPEC-NOTES.md SN-2017-17).  The
+    # current edition rejects this, as WPT and Chromium do (SN-current-7).
+    origin_server.add("/feature-name.txt", FEATURE)
+    draft_user_agent.store.quota = 1000
+    reporter = WorkerRecorder()
+    manager = (await page(draft_user_agent, reporter.worker)).background_fetch
+    bg = await manager.fetch("huge", "/feature-name.txt", download_total=2**53 - 1)
+    assert bg.download_total == 2**53 - 1
+    assert (await reporter.settled("huge")).type == "backgroundfetched"
 
 
 @pytest.mark.step("#background-fetch-manager-fetch", "9.6")

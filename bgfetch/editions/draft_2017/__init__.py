@@ -9,9 +9,11 @@ display.py              #privacy-and-bandwidth-use (the UI: abort, click)
 perform.py              #attempt-a-background-fetch-algorithm
 instances.py            #report-progress-for-background-fetch-algorithm,
                         #get-a-backgroundfetchregistration-instance-algorithm
-partial.py              range resume (TODO in the draft: filled from 0a1eaad)
+partial.py              range resume (TODO in the draft: filled from 4a2cc52,
+                        in the form of 6cf8c42)
 records.py              activeFetches and BackgroundFetchSettledFetches (TODO
-                        in the draft: filled from 4e709be and 0a1eaad)
+                        in the draft: filled from 4e709be, da54c49, f58e51d and
+                        79f8417)
 manager.py              #background-fetch-manager
 registration.py         #background-fetch-registration
 events.py               #background-fetch-event, #background-fetch-settled-event,
@@ -20,9 +22,9 @@ persist.py              what a stored user agent keeps, and restores (not in
                         the draft: SPEC-NOTES.md SN-2017-23)
 ======================  ===================================================
 
-Where the draft says TODO, the nearest later revision that settles it decides;
-each such choice is marked "(filled: <commit>)" in the code and listed in
-SPEC-NOTES.md §2017 ("2017-10-12 edition").
+Where the draft says TODO, the nearest later revision that settles it decides,
+cited by the first revision that does; each such choice is marked "(filled:
+<commit>)" in the code and listed in SPEC-NOTES.md §2017 ("2017-10-12 edition").
 """
 
 from __future__ import annotations

@@ -172,16 +172,15 @@ class BackgroundFetchManager:
             # 9.5. Set bgFetchMap[id] to bgFetch.
             bg_fetch_map[id] = bg_fetch
             # 9.6. If storing bgFetch fails due to exceeding a quota limit, reject promise
-            # with a QuotaExceededError.  Storing it takes its request bodies, with room
-            # for its download total (as the current edition), and the rejected bgFetch
-            # leaves bgFetchMap again (SPEC-NOTES.md SN-2017-17).
+            # with a QuotaExceededError.  Storing it takes its request bodies (its download
+            # total is a number, not bytes to store: no revision reserves room for it),
+            # and the rejected bgFetch leaves bgFetchMap again (SPEC-NOTES.md SN-2017-17).
             try:
-                ua.store.reserve(env.origin, upload_total + download_total)
+                ua.store.reserve(env.origin, upload_total)
             except StorageFull as full:
                 del bg_fetch_map[id]
                 promise.reject(QuotaExceededError(f"background fetch {id!r}: {full}"))
                 return
-            ua.store.release(env.origin, download_total)  # only the request bodies stay stored
             # (Not in the draft: a stored user agent keeps it from here on, so it survives
             # a restart; SPEC-NOTES.md SN-2017-23.)
             remember(bg_fetch)
@@ -193,7 +192,7 @@ class BackgroundFetchManager:
             # Not a step: the privacy section wants background fetches "highly visible
             # and easily abortable"; the UI shows it (privacy.py).
             show(bg_fetch, env)
-            # 9.8. Attempt a background fetch with bgFetch.  (In parallel, as 0a1eaad says:
+            # 9.8. Attempt a background fetch with bgFetch.  (In parallel, as 7a628ca says:
             # run here, it would hold the edit queue until every fetch ended;
             # SPEC-NOTES.md SN-2017-16.)
             bg_fetch.tasks.in_parallel(attempt_a_background_fetch, bg_fetch)

@@ -1,10 +1,13 @@
-"""(filled: 0a1eaad) Validate a partial response; extract content-range values.
+"""(filled: 4a2cc52) Validate a partial response; extract content-range values.
 
 The 2017-10-12 draft says only "TODO: Resume download somehow."  Resuming with a
-range request needs these two algorithms, which the draft does not have; they
-are taken from the nearest later revision that defines them (0a1eaad, 2018-06-22,
-#validate-partial-response-algorithm and #extract-content-range-values-algorithm).
-SPEC-NOTES.md SN-2017-2.
+range request needs these algorithms, which the draft does not have; the first
+revision that defines them is 4a2cc52 (2018-05-23), whose "validate a partial
+response" would find every resume after a 200 invalid (it extracts content-range
+values from the previous response whatever its status).  They are taken in the form
+of 6cf8c42 (2018-06-15, "Fixing bugs, range checking"):
+#validate-partial-response-algorithm, #extract-content-range-values-algorithm and
+#header-equality-algorithm.  SPEC-NOTES.md SN-2017-2.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import re
 from bgfetch.fetch.numbers import parse_decimal
 from bgfetch.fetch.response import InternalResponse
 
-# "single byte content-range".  0a1eaad writes "bytes=" where RFC 7233 has "bytes "
+# "single byte content-range".  6cf8c42 writes "bytes=" where RFC 7233 has "bytes "
 # (SP); both are accepted here, as in the current edition.
 SINGLE_BYTE_CONTENT_RANGE = re.compile(
     r"bytes[= ](?P<first>[0-9]+)-(?P<last>[0-9]+)/(?P<complete>[0-9]+|\*)", re.ASCII
@@ -24,7 +27,7 @@ ContentRangeValues = tuple[int, int, int | None]
 
 
 def extract_content_range_values(response: InternalResponse) -> ContentRangeValues | None:
-    """#extract-content-range-values-algorithm (0a1eaad).  None stands for failure.
+    """#extract-content-range-values-algorithm (6cf8c42).  None stands for failure.
 
     The header list read is the internal response's: a CORS filtered response hides
     `Content-Range` (as the current edition; SPEC-NOTES.md SN-fetch-4).
@@ -60,7 +63,7 @@ def extract_content_range_values(response: InternalResponse) -> ContentRangeValu
 def header_equality(
     header_name: str, response_1: InternalResponse, response_2: InternalResponse
 ) -> bool:
-    """#header-equality-algorithm (0a1eaad), over two (internal) responses' header lists."""
+    """#header-equality-algorithm (6cf8c42), over two (internal) responses' header lists."""
     header_list_1 = response_1.unfiltered.header_list
     header_list_2 = response_2.unfiltered.header_list
     # 1. If neither header list contains headerName, then return true.
@@ -79,7 +82,7 @@ def validate_a_partial_response(
     partial_response: InternalResponse,
     previous_response: InternalResponse | None = None,
 ) -> bool:
-    """#validate-partial-response-algorithm (0a1eaad).  True: valid; False: invalid.
+    """#validate-partial-response-algorithm (6cf8c42).  True: valid; False: invalid.
 
     Headers are read from the internal responses of filtered ones.
     """
@@ -93,7 +96,7 @@ def validate_a_partial_response(
         return False
     response_first_byte_pos, _, response_complete_length = values
     # 3. If responseFirstBytePos does not equal expectedRangeStart, then return invalid.
-    # (0a1eaad writes "requestFirstBytePos", a typo for the value just extracted.)
+    # (6cf8c42 writes "requestFirstBytePos", a typo for the value just extracted.)
     if response_first_byte_pos != expected_range_start:
         return False
     # 4. If previousResponse is not null, then:

@@ -1,19 +1,25 @@
 """Attempt a background fetch (#attempt-a-background-fetch-algorithm).
 
-The draft leaves three holes here, filled from the nearest later revision that
-settles each (SPEC-NOTES.md SN-2017-2, SN-2017-3, SN-2017-7, SN-2017-10):
+The draft leaves these holes here, each filled from the first later revision that
+settles it (SPEC-NOTES.md SN-2017-2, SN-2017-3, SN-2017-7, SN-2017-9, SN-2017-10,
+SN-2017-25):
 
-* step 6.7, "TODO: Resume download somehow", and step 6.8.5.2, "TODO: if aborted
-  isn't true, this could be another resume point": while the resource is
-  temporarily unavailable and the request's method is `GET`, wait until it is not,
-  then fetch again with a range header for the bytes already stored (0a1eaad,
-  2018-06-22; 6cce49e, 2018-07-27).  "Temporarily unavailable" is the user agent's
-  belief, the same as the current edition's (:mod:`bgfetch.resume`).
+* step 6.6, "TODO: other failure reasons?": a response whose status is not an ok
+  status (4a2cc52, 2018-05-23), and bytes past the download total (6cf8c42,
+  2018-06-15), set abandoned.
+* step 6.7.1, "TODO: Resume download somehow": while the user agent is offline, wait
+  until it is not, then fetch again with a range header for the bytes already stored
+  (4a2cc52); a 206 that ends before the resource does asks for the rest (d18bb02,
+  2018-07-13).
 * step 9.1, "TODO: terminate all related fetches" (and abort()'s last step): set
   the background fetch's abort all flag; every record's ongoing fetch is then
   terminated with the aborted flag set (8a2733f, 2018-07-27).
-* step 10, what each event's ``fetches`` holds: the background fetch's records
-  (0a1eaad), and its ``id``, a required member the draft does not list (d18bb02).
+* step 10, what each event's ``fetches`` holds: the background fetch's records, and
+  its ``id``, a required member the draft does not list (fdc1747, 2018-07-12).
+
+Step 6.8.5.2 keeps the draft's answer: a body stream that errors sets abandoned
+(its TODO, "this could be another resume point", first settled by d18bb02: the
+record fails; SPEC-NOTES.md SN-2017-3).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from bgfetch.errors import NetworkError
 from bgfetch.fetch.response import InternalResponse, strong_validator
 from bgfetch.infra import Condition, ParallelQueue, abort_when
 from bgfetch.resume import (
+    may_ask_for_the_rest,
     stored_bytes_are_complete,
     temporarily_unavailable,
     wait_until_available,
@@ -41,7 +48,7 @@ from .concepts import (
 from .display import show
 from .events import BackgroundFetchSettledEvent, BackgroundFetchUpdateEvent
 from .instances import report_progress_for_background_fetch
-from .partial import validate_a_partial_response
+from .partial import extract_content_range_values, validate_a_partial_response
 from .persist import forget
 from .records import BackgroundFetchSettledFetches
 
@@ -81,6 +88,11 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
     # 5. Let completeFetchesEditQueue be the result of starting a new parallel queue.
     complete_fetches_edit_queue = ParallelQueue(f"complete fetches edit queue of {bg_fetch.id!r}")
     complete_fetches_edit_queue.start(bg_fetch.tasks)
+    # (filled: 6cf8c42) Let downloadTotal be bgFetch's download total if it is not 0,
+    # otherwise infinity (0 here); the stored bytes are those of every record's response
+    # body (report progress sums them too).
+    download_total = bg_fetch.download_total
+    stored_body_bytes = bg_fetch.response_body_bytes
 
     def record_details(record: BackgroundFetchRecord) -> dict[str, object]:
         """What an observer is told of *record* at its steps (DevTools shows it)."""
@@ -94,13 +106,24 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
             "upload_size": (body.length or 0) if body is not None else 0,
         }
 
-    def abandon(record: BackgroundFetchRecord, at: str, why: str, *, abort: bool = False) -> None:
-        """Set abandoned (and aborted) to true, as step *at* says."""
+    def abandon(
+        record: BackgroundFetchRecord,
+        at: str,
+        why: str,
+        *,
+        abort: bool = False,
+        response: InternalResponse | None = None,
+    ) -> None:
+        """Set abandoned (and aborted) to true, as step *at* says; *response*, one the
+        record does not keep, is the status an observer is told of."""
         nonlocal abandoned, aborted
         if abort:
             aborted = True
         abandoned = True
         record.outcome = "aborted" if abort else "failed"
+        details = record_details(record)
+        if response is not None:
+            details["status"] = response.status
         step(
             ANCHOR,
             at,
@@ -108,20 +131,22 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
             id=bg_fetch.id,
             url=record.request.url.href,
             aborted=aborted,
-            **record_details(record),
+            **details,
         )
         changed.notify()
 
     async def fetch_record_once(record: BackgroundFetchRecord) -> bool:
-        """One fetch of *record* (steps 6.1-6.8); False where the record resumes (filled)."""
+        """One fetch of *record* (steps 6.1-6.8); False where the record is fetched again
+        (filled: 4a2cc52, d18bb02)."""
         # 6.1. Let request be a copy of record's request.
         request = record.request.copy()
         # 6.2. Set request's keepalive flag.
         request.keepalive = True
         # 6.3. Set request's synchronous flag.  (bgfetch's fetch has no such flag: it is
         # what lets step 6.4 wait for the response, which Fetcher.fetch does.)
-        # (filled: 0a1eaad) Let rangeStart be the length of record's response body; if it
-        # is not 0, add a range header to request with rangeStart.  (Not in any revision:
+        # (filled: 4a2cc52; only if not 0: c31eefa) Let rangeStart be the length of
+        # record's response body; if it is not 0, add a range header to request with
+        # rangeStart.  (Not in any revision:
         # with the stored response's validator, sent as `If-Range`, so a changed resource
         # comes back whole instead of spliced, as in the current edition.)
         range_start = len(record.response_body)
@@ -176,12 +201,22 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
             ):
                 abandon(record, "6.6", f"network error: {response.error}")
                 return True
+            # (6.6, "TODO: other failure reasons?"; filled: 4a2cc52) or if response's
+            # status is not an ok status (SPEC-NOTES.md SN-2017-9).  Not a 416 saying the
+            # resource is exactly the rangeStart bytes stored -- a cut after the last byte
+            # of a chunked body: the transmission was done (SPEC-NOTES.md SN-2017-4).
+            if not response.is_network_error and not response.ok:
+                if stored_bytes_are_complete(range_start, response):
+                    return transmission_done(record)
+                why = f"status {response.status} is not an ok status"
+                abandon(record, "6.6", why, response=response)
+                return True
             # 6.7. Otherwise, if response wasn't a terminal failure (read: is a network
             # error of a `GET`, which may be retried; SPEC-NOTES.md SN-2017-1):
             if response.is_network_error:
-                # 6.7.1. TODO: Resume download somehow.  (filled: 0a1eaad) If the resource
-                # is temporarily unavailable, wait until it is not and fetch again;
-                # otherwise set abandoned to true.
+                # 6.7.1. TODO: Resume download somehow.  (filled: 4a2cc52) If the user
+                # agent is offline, wait until it is not and fetch again; otherwise set
+                # abandoned to true.
                 if temporarily_unavailable(network, record, body_cut=False):
                     step(ANCHOR, "6.7.1", "waiting to resume", id=bg_fetch.id, url=request.url.href)
                     await wait_until_available(network)
@@ -189,18 +224,14 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
                 abandon(record, "6.7.1", f"network error: {response.error}")
                 return True
             # 6.8. Otherwise:
-            # (Not in the draft, nor in the current spec: a 416 saying the resource is
-            # exactly the rangeStart bytes stored -- a cut after the last byte of a chunked
-            # body -- means the transmission was done; SPEC-NOTES.md SN-2017-4.)
-            if stored_bytes_are_complete(range_start, response):
-                return transmission_done(record)
-            # (filled: 0a1eaad) If response's status is 206, then validate a partial
-            # response for rangeStart, response and record's response; invalid abandons.
+            # (filled: 4a2cc52, in the form of 6cf8c42) If response's status is 206, then
+            # validate a partial response for rangeStart, response and record's response;
+            # invalid abandons.
             if response.status == 206:
                 if not validate_a_partial_response(range_start, response, record.response):
                     abandon(record, "6.8", "invalid partial response")
                     return True
-            # (filled: 0a1eaad) Otherwise, where bytes were stored, set record's response
+            # (filled: 4a2cc52) Otherwise, where bytes were stored, set record's response
             # body to an empty byte sequence: the server sent the whole body again; then
             # report progress for background fetch bgFetch (filled: da54c49).
             elif range_start != 0:
@@ -216,7 +247,7 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
                 record.response_body = ua.store.new_bytes(origin)
                 report_progress_for_background_fetch(bg_fetch)
             # 6.8.1. Set record's response to a copy of response except for its body.
-            # (filled: da54c49) Only if rangeStart is 0 or response's status is not 206,
+            # (filled: 52c808c) Only if rangeStart is 0 or response's status is not 206,
             # so the first response stays the one exposed, as in the current edition.
             if range_start == 0 or response.status != 206:
                 record.response = response.copy()
@@ -226,6 +257,13 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
             try:
                 # 6.8.3. Whenever one or more bytes are transmitted from stream:
                 async for data in stream:
+                    # (6.6's "other failure reasons"; filled: 6cf8c42) If bgFetch's
+                    # download total is not 0 and the bytes stored with bytes would
+                    # exceed it, set abandoned to true; bytes are not appended
+                    # (SPEC-NOTES.md SN-2017-9).
+                    if download_total and stored_body_bytes() + len(data) > download_total:
+                        abandon(record, "6.8.3", "download total exceeded")
+                        return True
                     # 6.8.3.1. Append bytes to record's response body.
                     try:
                         record.append(data)
@@ -252,25 +290,34 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
                 # 6.8.5.1. If response's aborted flag is set, then set aborted to true.
                 # (An aborted stream is a termination: see run_record.)
                 # 6.8.5.2. Set abandoned to true.  TODO: if aborted isn't true, this
-                # could be another resume point.  (filled: 6cce49e) If the resource is
-                # temporarily unavailable and request's method is `GET`, wait until it
-                # is not, then resume.  (A body that does not decode is not a cut:
-                # SPEC-NOTES.md SN-fetch-9.)
-                if (
-                    temporarily_unavailable(network, record, body_cut=True, error=error)
-                    and request.method == "GET"
-                ):
-                    await wait_until_available(network)
-                    return False
+                # could be another resume point.  (The draft's answer stands, online or
+                # offline: the first revision to settle the TODO, d18bb02, fails the
+                # record too; SPEC-NOTES.md SN-2017-3.)
                 abandon(record, "6.8.5.2", f"body stream errored: {error}")
                 return True
         # 6.8.4. If at any point the bytes transmission for stream is done normally, then
-        # enqueue the following steps to completeFetchesEditQueue:
+        # (filled: d18bb02) if response's status is 206 and its complete length is null
+        # or not the length of record's response body, the server sent less than the
+        # rest: fetch the record again, for what is missing (SPEC-NOTES.md SN-2017-25).
+        if response.status == 206:
+            values = extract_content_range_values(response)
+            assert values is not None  # validated above
+            complete_length, stored = values[2], len(record.response_body)
+            if complete_length is None or complete_length != stored:
+                # (Not in any revision: a partial response that brought nothing new spends
+                # one of the record's resumes, and one past the complete length fails,
+                # as in the current edition; SPEC-NOTES.md SN-2017-25.)
+                if may_ask_for_the_rest(record, complete_length, range_start, stored):
+                    step(ANCHOR, "6.8.4", "asking for the rest", id=bg_fetch.id, stored=stored)
+                    return False
+                abandon(record, "6.8.4", f"partial responses end at {stored} bytes")
+                return True
+        # (6.8.4, continued) enqueue the following steps to completeFetchesEditQueue:
         return transmission_done(record)
 
     def transmission_done(record: BackgroundFetchRecord) -> bool:
-        """Step 6.8.4: the record's bytes are all stored, whatever the response's status
-        (SPEC-NOTES.md SN-2017-9)."""
+        """Step 6.8.4: the record's bytes are all stored (of an ok status: step 6.6 took
+        the others, SPEC-NOTES.md SN-2017-9)."""
         record.outcome = "success"
         step(
             ANCHOR,
