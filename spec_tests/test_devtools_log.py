@@ -237,6 +237,7 @@ async def test_a_restart_resumes_with_the_log_and_the_recording_kept(virtual_net
 
 @pytest.mark.parametrize("bgfetch_edition", ["2017-10-12"])
 async def test_the_2017_draft_names_its_event_interfaces(user_agent, server):
+    server.add("/missing", b"gone", status=404, delay=1)  # after /ep.txt is complete
     recorder, registration = await recorded(user_agent)
     await registration.background_fetch.fetch("ep", ["/ep.txt", "/missing"])
     await recorder.settled("ep")
