@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from draft_2017.support import PieceServer
 
 from bgfetch.console import ConsoleMessage
 from bgfetch.testing import WorkerRecorder, open_window_with_worker, settled
@@ -114,10 +115,32 @@ async def test_an_error_status_is_a_console_error_as_devtools_words_it(user_agen
     assert texts[f"{ORIGIN}/gone.txt"][1].endswith("a status of 410 (Gone)")
 
 
+def short_206_then(user_agent, then: tuple[str, list[str], bytes]) -> PieceServer:
+    """ORIGIN answers a 206 of the first 1,500 of 4,000 bytes, then *then*: how the 2017
+    draft comes to resume, as it abandons a cut body (SPEC-NOTES.md SN-2017-3)."""
+    server = PieceServer(b"e" * 4000, 1500)
+    first = server.answer
+    server.answer = lambda headers: then if server.requests[1:] else first(headers)  # type: ignore[method-assign]
+    user_agent.network.serve(ORIGIN, server)
+    return server
+
+
 @EDITIONS
 async def test_a_cut_body_warns_and_a_refused_range_warns_that_it_starts_over(
     user_agent, origin_server
 ):
+    if user_agent.edition.NAME == "2017-10-12":
+        short_206_then(user_agent, ("200 OK", [], b"e" * 4000))
+        _, messages = await fetch_and_settle(user_agent, ["/cut.bin"])
+        [about] = said_about(messages, f"{ORIGIN}/cut.bin")
+        assert about.level == "warning" and "the download starts over" in about.text
+        origin_server.add("/cut.bin", b"c" * 4000, throttle=2000, cut_after=1500)
+        user_agent.network.serve(ORIGIN, origin_server)
+        bg, messages = await fetch_and_settle(user_agent, ["/cut.bin"], id="cut")
+        about = said_about(messages, f"{ORIGIN}/cut.bin")[1:]
+        assert [m.level for m in about] == ["warning"]  # and the draft abandons it
+        assert "the response body broke off after 1,500 bytes" in about[0].text
+        return
     origin_server.add("/cut.bin", b"c" * 4000, throttle=2000, cut_after=1500, ranges=False)
     _, messages = await fetch_and_settle(user_agent, ["/cut.bin"])
     about = said_about(messages, f"{ORIGIN}/cut.bin")
@@ -138,9 +161,13 @@ async def test_a_partial_response_that_does_not_continue_is_a_resume_refused_err
         resource.status = 206
         resource.headers = [("Content-Range", "bytes 0-3999/4000")]
 
-    origin_server.add(
-        "/ep.bin", b"e" * 4000, throttle=2000, cut_after=1500, on_cut=answer_from_the_start
-    )
+    if user_agent.edition.NAME == "2017-10-12":
+        fields = ["Content-Range: bytes 0-3999/4000"]
+        short_206_then(user_agent, ("206 Partial Content", fields, b"e" * 4000))
+    else:
+        origin_server.add(
+            "/ep.bin", b"e" * 4000, throttle=2000, cut_after=1500, on_cut=answer_from_the_start
+        )
     bg, messages = await fetch_and_settle(user_agent, ["/ep.bin"])
     errors = [m for m in said_about(messages, f"{ORIGIN}/ep.bin") if m.level == "error"]
     assert len(errors) == 1
