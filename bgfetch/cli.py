@@ -18,6 +18,7 @@ from bgfetch.command.output import (
     EXIT_USAGE,
     Output,
     UsageError,
+    only,
     only_broken_pipes,
     silence_stdout,
 )
@@ -106,9 +107,16 @@ built-in worker did not save, and with --worker); progress then goes to stderr.
 
 
 def _speed(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"--speed must be positive, not {text}")
+    from bgfetch.demo import check_speed
+
+    try:
+        value = check_speed(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--speed must be a positive, finite number of simulated seconds per real "
+            f"second, not {text}"
+        ) from None
+    assert value is not None
     return value
 
 
@@ -354,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C before the command could listen for it
         return EXIT_SIGINT
     except BaseException as error:
+        if only(KeyboardInterrupt, error):  # the same, inside trio
+            return EXIT_SIGINT
         if not only_broken_pipes(error):
             raise
         silence_stdout()

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import http
 import logging
+import traceback
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Literal
 
 import attrs
@@ -170,3 +172,31 @@ def message_for(step: Step) -> tuple[Level, str] | None:
     """The level and text the console shows for *step*, or None."""
     said = MESSAGES.get(step.what)
     return None if said is None else said(step)
+
+
+class _Lines(logging.Handler):
+    def __init__(self, write: Callable[[str], None], level: int) -> None:
+        super().__init__(level)
+        self.write = write
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = getattr(record, "console", None)
+        if not isinstance(message, ConsoleMessage):
+            return
+        text = f"console {message.level}: {message.text}"
+        if record.exc_info is not None and record.exc_info[0] is not None:
+            text += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
+        self.write(text)
+
+
+@contextmanager
+def printed(write: Callable[[str], None], *, level: Level = "info") -> Iterator[None]:
+    """For the block's duration, give each console message of *level* or above to
+    *write*, as the text a console shows (``console error: ...``, then the traceback of
+    an exception); how ``bgfetch fetch`` and the demo print them."""
+    handler = _Lines(write, LOGGING_LEVELS[level])
+    LOGGER.addHandler(handler)
+    try:
+        yield
+    finally:
+        LOGGER.removeHandler(handler)

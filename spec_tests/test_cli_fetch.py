@@ -262,6 +262,12 @@ async def test_a_handler_that_raises_makes_it_exit_1(tmp_path: Path, worker_modu
     )
     assert status == 1 and result["result"] == "success"
     assert "backgroundfetchsuccess handler raised ValueError: disk on fire" in stderr
+    # Said by the console as it happened, with its traceback.
+    assert (
+        "console error: Uncaught ValueError: disk on fire (in a service worker's "
+        "backgroundfetchsuccess handler)\nTraceback (most recent call last):"
+    ) in stderr
+    assert 'raise ValueError("disk on fire")' in stderr
 
 
 @pytest.mark.parametrize(
@@ -362,7 +368,13 @@ async def test_quiet_prints_nothing_but_errors(tmp_path: Path) -> None:
     assert (status, stdout, stderr) == (0, "", "")
     status, stdout, stderr, _ = await run(server, ["/b.txt"], tmp_path, json=False, quiet=True)
     assert (status, stdout) == (1, "")
-    assert stderr == "bgfetch fetch: background fetch 'job' failed: bad-status\n"
+    # The console's error as it happened, then the outcome.
+    assert re.fullmatch(
+        r"console error: http://127\.0\.0\.1:\d+/b\.txt: Failed to load resource: the "
+        r"server responded with a status of 404 \(Not Found\)\n"
+        r"bgfetch fetch: background fetch 'job' failed: bad-status\n",
+        stderr,
+    ), stderr
 
 
 # -- list / show / abort -----------------------------------------------------------------

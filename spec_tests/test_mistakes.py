@@ -12,6 +12,8 @@ import bgfetch
 from bgfetch.sw.event_types import SERVICE_WORKER_EVENTS, known_event_types
 from bgfetch.testing import WorkerRecorder, open_window_with_worker, settled
 
+pytest_plugins = ["pytester"]
+
 EDITIONS = pytest.mark.parametrize("bgfetch_edition", ["current", "2017-10-12"])
 
 
@@ -178,3 +180,50 @@ trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
     )
     assert "Traceback (most recent call last):" in done.stderr
     assert 'raise KeyError("episode-5")' in done.stderr
+
+
+def test_three_mistakes_each_fail_fast_with_a_message_naming_it(pytester):
+    """Issue 11's last done-when: in an author's project, a misspelled event name, a
+    forgotten register() and a raising handler each fail their test, at once, saying
+    what the mistake is (none hangs: the run has a time limit)."""
+    pytester.makeini("[pytest]\ntrio_mode = true\n")
+    pytester.makepyfile(
+        test_podcast="""
+import bgfetch
+from bgfetch.testing import open_window_with_worker, settled
+
+def test_misspelled_event_name():
+    worker = bgfetch.ServiceWorker()
+
+    @worker.on("backgroundfetchsucess")
+    async def on_success(event): ...
+
+async def test_forgotten_register(user_agent, origin_server):
+    window = await user_agent.open_window("https://example.test/")
+    await window.navigator.service_worker.ready
+
+async def test_raising_handler(user_agent, origin_server):
+    origin_server.add("/ep.mp3", b"x")
+    worker = bgfetch.ServiceWorker()
+
+    @worker.on("backgroundfetchsuccess")
+    async def on_success(event):
+        raise KeyError("no such cache")
+
+    window, registration = await open_window_with_worker(user_agent, worker)
+    await settled(await registration.background_fetch.fetch("ep", "/ep.mp3"))
+"""
+    )
+    pytester.syspathinsert()
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=120)
+    result.assert_outcomes(failed=3)
+    text = result.stdout.str()
+    assert (
+        "bgfetch fires no 'backgroundfetchsucess' event at a service worker; did you mean "
+        "'backgroundfetchsuccess'?"
+    ) in text
+    assert "service_worker.ready: no service worker is registered (a forgotten register()?)" in text
+    assert "test_podcast.py:12 in test_forgotten_register" in text
+    assert "a service-worker handler (backgroundfetchsuccess): KeyError('no such cache')" in text
+    # The console's line, logged as it happened (pytest shows it as captured log).
+    assert "Uncaught KeyError: 'no such cache' (in a service worker's backgroundfetch" in text

@@ -26,15 +26,25 @@ from typing import Any, TextIO
 
 import attrs
 import trio
+from rich.text import Text
 
 import bgfetch
+from bgfetch.console import printed
 from bgfetch.editions import edition_name, load_edition
 from bgfetch.fetch.checks import is_potentially_trustworthy_origin
 from bgfetch.sw.registration import ServiceWorker
 from bgfetch.url import parse_url
 
 from .output import EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output, UsageError
-from .progress import RecordState, Snapshot, View, make_view, record_states, snapshot
+from .progress import (
+    LiveView,
+    RecordState,
+    Snapshot,
+    View,
+    make_view,
+    record_states,
+    snapshot,
+)
 from .stored import open_agent
 from .workers import CompletionWatch, SavedRecord, SavingWorker, is_draft, load_worker
 
@@ -205,6 +215,18 @@ class FetchRun:
         self.view: View | None = None
 
     async def run(self) -> int:
+        # What the console says (a failed request and why, a handler's exception), as it
+        # says it: errors only with --quiet.
+        with printed(self._say, level="error" if self.options.quiet else "info"):
+            return await self._run()
+
+    def _say(self, text: str) -> None:
+        if isinstance(self.view, LiveView):  # above the bars, not through them
+            self.view.progress.console.print(Text(text))
+        else:
+            self.err.write(text + "\n")
+
+    async def _run(self) -> int:
         options, prepared = self.options, self.prepared
         network = bgfetch.RealNetwork(ca_certs=options.ca_certs)
         watch = CompletionWatch(prepared.worker, prepared.edition, self._arrived)

@@ -95,8 +95,13 @@ class PipeConsole(Console):
             self.on_broken_pipe()
 
 
+def only(kind: type[BaseException], error: BaseException) -> bool:
+    """Whether *error* is a *kind*, or a group of nothing else."""
+    if isinstance(error, BaseExceptionGroup):
+        return all(only(kind, e) for e in error.exceptions)
+    return isinstance(error, kind)
+
+
 def only_broken_pipes(error: BaseException) -> bool:
     """Whether *error* is a BrokenPipeError, or a group of nothing else."""
-    if isinstance(error, BaseExceptionGroup):
-        return all(only_broken_pipes(e) for e in error.exceptions)
-    return isinstance(error, BrokenPipeError)
+    return only(BrokenPipeError, error)

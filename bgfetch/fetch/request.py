@@ -189,6 +189,29 @@ class InternalRequest:
         self.if_range = if_range
 
 
+def _parse_request_url(input: str, base_url: str | URL | None) -> URL:
+    """Request()'s URL: a relative one without a base (a Request made outside any
+    realm) is a TypeError that says how to make it."""
+    try:
+        return parse_url(input, base_url)
+    except TypeError:
+        if base_url is not None or not _is_relative(input):
+            raise
+        raise TypeError(
+            f"{input!r} is a relative URL, and this Request has no base URL to resolve it "
+            f"against: make it for the page, window.Request({input!r}, ...), as the page's "
+            "own new Request() would be, or give an absolute URL"
+        ) from None
+
+
+def _is_relative(input: str) -> bool:
+    try:
+        parse_url(input, "https://base.invalid/")
+    except TypeError:
+        return False
+    return True
+
+
 class Request:
     """The Request interface (Fetch).  ``Request(input, *, method=..., ...)``.
 
@@ -242,7 +265,7 @@ class Request:
                 )
             # 5.1-5.2. Let parsedURL be the result of parsing input with baseURL; throw a
             # TypeError on failure (parse_url's message names the URL).
-            parsed = parse_url(input, base_url)
+            parsed = _parse_request_url(input, base_url)
             # 5.3. If parsedURL includes credentials, then throw a TypeError.
             if parsed.includes_credentials:
                 raise TypeError(

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from bgfetch.fetch.checks import is_potentially_trustworthy_url
+from bgfetch.fetch.request import Request as FetchRequest
 from bgfetch.infra import EventLoop, TaskOwner
 from bgfetch.url import URL, Origin, parse_url
 
@@ -64,6 +65,12 @@ class Environment:
     def parse(self, url: str) -> URL:
         """Parse *url* against this environment's API base URL."""
         return parse_url(url, self.api_base_url)
+
+    def Request(self, input: str | FetchRequest, **init: Any) -> FetchRequest:
+        """This realm's ``Request`` constructor: ``new Request(input, init)`` as this
+        page (or worker) would call it, a relative URL parsed against its API base URL.
+        *init*: ``method``, ``headers``, ``body``, ``mode``, ``credentials``."""
+        return FetchRequest(input, base_url=self.api_base_url, **init)
 
     def platform_object(self, kind: str, concept: object, create: Callable[[], T]) -> T:
         """The one platform object of *kind* for *concept* in this realm, made on first use."""

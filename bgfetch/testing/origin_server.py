@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import math
 import re
 import ssl
 import zlib
 from collections.abc import Callable, Iterable, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 import h11
@@ -49,58 +50,172 @@ REASONS = {
 
 
 def _to_bytes(body: bytes | str) -> bytes:
-    return body.encode() if isinstance(body, str) else bytes(body)
+    if isinstance(body, str):
+        return body.encode()
+    if isinstance(body, bytes | bytearray | memoryview):
+        return bytes(body)
+    raise TypeError(f"OriginServer: body={body!r:.60}: a body is bytes or a str")
 
 
 def _to_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [(str(name), str(value)) for name, value in headers]
+    if isinstance(headers, str | bytes) or not isinstance(headers, Iterable):
+        raise TypeError(f"OriginServer: headers={headers!r}: headers are (name, value) pairs")
+    return [tuple(field) if isinstance(field, list) else field for field in headers]
+
+
+# -- checking every option where it is given (add(), or a test changing a resource) ------
+
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def _option(
+    expected: str, kind: type | tuple[type, ...], valid: Callable[[Any], bool] | None = None
+) -> Callable[[Any, Any, Any], None]:
+    """An attrs validator: *kind* (TypeError otherwise) and *valid* (ValueError), each
+    naming the resource, the option, its value and what it must be."""
+
+    def check(resource: Any, attribute: Any, value: Any) -> None:
+        wrong_kind = not isinstance(value, kind) or (
+            isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,))
+        )
+        if wrong_kind or (valid is not None and not valid(value)):
+            error = TypeError if wrong_kind else ValueError
+            raise error(
+                f"OriginServer resource {getattr(resource, 'path', '?')!r}: "
+                f"{attribute.name}={value!r}: {attribute.name} must be {expected}"
+            )
+
+    return check
+
+
+def _is_field_value(value: str) -> bool:
+    """What h11 sends as a header value: one byte per character, no CR, LF or NUL."""
+    return all(ord(c) < 256 for c in value) and not any(c in value for c in "\r\n\0")
+
+
+def _are_fields(headers: list[Any]) -> bool:
+    return all(
+        isinstance(field, tuple)
+        and len(field) == 2
+        and isinstance(field[0], str)
+        and isinstance(field[1], str)
+        and _TOKEN.fullmatch(field[0]) is not None
+        and _is_field_value(field[1])
+        for field in headers
+    )
+
+
+def _header(what: str) -> Callable[[Any, Any, Any], None]:
+    return _option(
+        f"None or a str, {what}: a header value (Latin-1, no CR, LF or NUL)",
+        (str, type(None)),
+        lambda v: v is None or _is_field_value(v),
+    )
+
+
+_FLAG = _option("True or False", bool)
+_SECONDS = _option(
+    "a finite number of seconds, 0 or more", (int, float), lambda v: math.isfinite(v) and v >= 0
+)
 
 
 @attrs.define(eq=False)
 class Resource:
     """What the server answers at one path.  Mutable: tests change it between attempts."""
 
-    path: str
+    path: str = attrs.field(
+        validator=_option(
+            "a str starting with '/' ('*' for a fallback)",
+            str,
+            lambda v: v.startswith("/") or v == "*",
+        )
+    )
     body: bytes = attrs.field(default=b"", converter=_to_bytes)
-    status: int = 200
-    headers: list[tuple[str, str]] = attrs.field(factory=list, converter=_to_headers)
-    content_type: str | None = "text/plain"
-    delay: float = 0.0
+    status: int = attrs.field(
+        default=200, validator=_option("an int from 200 to 999", int, lambda v: 200 <= v <= 999)
+    )
+    headers: list[tuple[str, str]] = attrs.field(
+        factory=list,
+        converter=_to_headers,
+        validator=_option(
+            "(name, value) pairs of str: a token and a header value", list, _are_fields
+        ),
+    )
+    content_type: str | None = attrs.field(
+        default="text/plain", validator=_header("the Content-Type")
+    )
+    delay: float = attrs.field(default=0.0, validator=_SECONDS)
     """Seconds to wait before sending the response head."""
-    throttle: float | None = None
+    throttle: float | None = attrs.field(
+        default=None,
+        validator=_option(
+            "None or a finite number of bytes per second, more than 0",
+            (int, float, type(None)),
+            lambda v: v is None or (math.isfinite(v) and v > 0),
+        ),
+    )
     """Body bytes per second, or None for as fast as the transport goes."""
-    cut_after: int | None = None
+    cut_after: int | None = attrs.field(
+        default=None,
+        validator=_option(
+            "None or an int of bytes, 0 or more", (int, type(None)), lambda v: v is None or v >= 0
+        ),
+    )
     """Close the connection after this many body bytes, for the first ``cuts`` responses."""
-    cuts: int = 1
-    ranges: bool = True
-    etag: str | None = None
-    last_modified: str | None = None
-    cors: str | None = None
+    cuts: int = attrs.field(
+        default=1, validator=_option("an int, 0 or more", int, lambda v: v >= 0)
+    )
+    ranges: bool = attrs.field(default=True, validator=_FLAG)
+    etag: str | None = attrs.field(default=None, validator=_header("the ETag, e.g. '\"v1\"'"))
+    last_modified: str | None = attrs.field(default=None, validator=_header("an HTTP date"))
+    cors: str | None = attrs.field(
+        default=None,
+        validator=_header("the Access-Control-Allow-Origin value, e.g. '*' or an origin"),
+    )
     """The ``Access-Control-Allow-Origin`` value to send, if any."""
-    allow_methods: str | None = None
+    allow_methods: str | None = attrs.field(default=None, validator=_header("a method list"))
     """A preflight's ``Access-Control-Allow-Methods``; None echoes the method asked for,
     "" sends none."""
-    allow_headers: str | None = None
+    allow_headers: str | None = attrs.field(default=None, validator=_header("a header list"))
     """A preflight's ``Access-Control-Allow-Headers``; None echoes the headers asked for,
     "" sends none."""
-    allow_credentials: bool = False
+    allow_credentials: bool = attrs.field(default=False, validator=_FLAG)
     """Send ``Access-Control-Allow-Credentials: true`` (preflights and responses)."""
-    expose_headers: str | None = None
+    expose_headers: str | None = attrs.field(default=None, validator=_header("a header list"))
     """The ``Access-Control-Expose-Headers`` value to send, if any."""
-    encoding: Encoding | None = None
+    encoding: Encoding | None = attrs.field(
+        default=None,
+        validator=_option(
+            "None, 'gzip', 'deflate' or 'br'",
+            (str, type(None)),
+            lambda v: v in (None, "gzip", "deflate", "br"),
+        ),
+    )
     """Compress whole (200) responses with this content coding when the request's
     ``Accept-Encoding`` allows it; ranges are always served from the identity bytes."""
-    honour_if_range: bool = True
+    honour_if_range: bool = attrs.field(default=True, validator=_FLAG)
     """False: ignore ``If-Range`` (a non-compliant server, which sends a 206 of whatever
     it has now)."""
-    on_cut: Callable[[Resource], None] | None = None
+    on_cut: Callable[[Resource], None] | None = attrs.field(
+        default=None,
+        validator=_option(
+            "None or a function of the resource", object, lambda v: v is None or callable(v)
+        ),
+    )
     """Called after a response was cut: a test changes the resource here between attempts."""
-    close_after: bool = False
+    close_after: bool = attrs.field(default=False, validator=_FLAG)
     """Close the connection after the whole response, without announcing it (no
     ``Connection: close``), as a server's idle timeout does to a kept-alive connection."""
-    framing: Framing = "content-length"
+    framing: Framing = attrs.field(
+        default="content-length",
+        validator=_option(
+            "'content-length', 'chunked' or 'close'",
+            str,
+            lambda v: v in ("content-length", "chunked", "close"),
+        ),
+    )
     kind: ResourceKind = "static"
-    location: str | None = None
+    location: str | None = attrs.field(default=None, validator=_header("the Location"))
     """A redirect's ``Location``."""
     cuts_made: int = 0
     """Responses to this resource cut so far."""
@@ -186,18 +301,15 @@ class OriginServer:
         close_after: bool = False,
         framing: Framing = "content-length",
     ) -> Resource:
-        """Serve *body* at *path* ("/a.txt", or "/a.txt?id=3" to match that query only)."""
-        if framing not in ("content-length", "chunked", "close"):
-            raise ValueError(f"unknown framing {framing!r}")
-        if encoding not in (None, "gzip", "deflate", "br"):
-            raise ValueError(f"unknown content coding {encoding!r}")
-        if throttle is not None and throttle <= 0:
-            raise ValueError(f"throttle must be positive, got {throttle}")
+        """Serve *body* at *path* ("/a.txt", or "/a.txt?id=3" to match that query only).
+
+        Every option is checked here (and whenever a test changes the resource): a bad
+        one is a TypeError or ValueError naming it, never a failure later in h11."""
         resource = Resource(
             path,
             body,
             status=status,
-            headers=list(headers),
+            headers=headers,
             content_type=content_type,
             delay=delay,
             throttle=throttle,
