@@ -375,3 +375,58 @@ async def test_a_request_whose_stream_was_used_is_a_type_error(user_agent, origi
     with pytest.raises(TypeError, match="is a stream" if draft else "already used"):
         await manager.fetch("twice", [again, again])
     await still_works(recorder, manager)
+
+
+@EDITIONS
+@pytest.mark.step(FETCH, "6.1")
+async def test_a_request_whose_bytes_body_was_used_is_a_type_error(user_agent, origin_server):
+    # Fetch's Request constructor makes the new body a proxy of the input's, which
+    # disturbs the input's body whatever it holds: fetch() (step 6.1) uses a Request with a
+    # body once, as a second Request from it would.
+    recorder, manager = await page(user_agent, origin_server)
+    origin_server.add_echo("/echo")
+    request = bgfetch.Request("/echo", method="POST", body=b"once", base_url=ORIGIN)
+    assert not request.body_used
+    await manager.fetch("first", request)
+    assert request.body_used
+    await recorder.settled("first")
+    with pytest.raises(TypeError, match="already used"):
+        await manager.fetch("second", request)
+    with pytest.raises(TypeError, match="already used"):
+        bgfetch.Request(request)
+    with pytest.raises(TypeError, match="already used"):
+        await request.bytes()
+    # A Request given a body of its own does not use the input's.
+    replaced = bgfetch.Request(request, body=b"new")
+    assert await replaced.text() == "new" and replaced.body_used
+    # The same Request twice in one fetch(): the second use is the TypeError.
+    again = bgfetch.Request("/echo", method="POST", body=b"twice", base_url=ORIGIN)
+    with pytest.raises(TypeError, match="already used"):
+        await manager.fetch("twice", [again, again])
+    # Reading a body uses it too.
+    read = bgfetch.Request("/echo", method="POST", body="read", base_url=ORIGIN)
+    assert await read.text() == "read"
+    with pytest.raises(TypeError, match="already used"):
+        await manager.fetch("read", read)
+    # A GET made from a Request with a body: Fetch's TypeError, and nothing used.
+    posted = bgfetch.Request("/echo", method="POST", body=b"x", base_url=ORIGIN)
+    with pytest.raises(TypeError, match="a GET request cannot have a body"):
+        bgfetch.Request(posted, method="GET")
+    assert not posted.body_used
+    await still_works(recorder, manager)
+
+
+@EDITIONS
+@pytest.mark.step("#background-fetch-registration-match-all")
+async def test_matching_with_a_request_does_not_use_its_body(user_agent, origin_server):
+    # Cache's matchAll takes a Request's request as it is: no new Request, no proxy.
+    recorder, manager = await page(user_agent, origin_server)
+    origin_server.add("/slow.txt", "S", delay=100)
+    bg = await manager.fetch("matching", "/slow.txt")
+    query = bgfetch.Request("/slow.txt", method="POST", body=b"q", base_url=ORIGIN)
+    if user_agent.edition.NAME == "current":
+        assert await bg.match_all(query) == []  # a POST query without ignoreMethod
+        assert len(await bg.match_all(query, ignore_method=True)) == 1
+    else:
+        assert await bg.active_fetches.match(query) is None
+    assert not query.body_used and await query.bytes() == b"q"

@@ -41,8 +41,9 @@ class Body:
     source: bytes | None = None
     stream: AsyncIterable[bytes] | None = None
     transmitted_bytes: int = 0
-    # Fetch's "disturbed": a stream handed on to another Request (whose body is a proxy of
-    # this one), so that no second reader gets what the first did not read.
+    # Fetch's "disturbed" (of the body's stream): read, or handed on to another Request
+    # (whose body is a proxy of this one).  A Request whose body is disturbed is unusable:
+    # it cannot be read, used to construct a Request, or fetched again.
     disturbed: bool = False
 
     @property
@@ -236,22 +237,12 @@ class Request:
         # Fetch, "new Request(input, init)", the steps that apply outside a browser.  Each
         # argument is checked for its IDL type first, so a bad one is a TypeError naming
         # it here, never an error later (idl.py).
+        # Let inputBody be input's request's body if input is a Request object; otherwise
+        # null.
+        input_body: Body | None = None
         if isinstance(input, Request):
             input_body = input.request.body
-            # Fetch: if inputBody is non-null and input is unusable (its body disturbed),
-            # throw a TypeError; else the new body is a proxy of it, which disturbs it.
-            # (bgfetch reads a body held as bytes any number of times: only a stream is
-            # handed on, once.)
-            if input_body is not None and input_body.source is None:
-                if input_body.disturbed:
-                    raise TypeError(
-                        f"{input!r}: its body is a stream already used by another Request "
-                        "(or fetch()): a stream can be read once"
-                    )
-                input_body.disturbed = True
             request = input.request.copy()
-            if request.body is not None:
-                request.body.disturbed = False
         else:
             input = dom_string(input, "a request (its URL)")
             # Not in Fetch (whatwg/fetch#546): Chromium refuses URLs with dangling markup,
@@ -324,12 +315,30 @@ class Request:
             # 32.3-32.4. If headers is a Headers object, append each of its headers to
             # this's headers; otherwise, fill this's headers with headers.
             self.headers.fill(headers)
+        # If either init["body"] exists and is non-null or inputBody is non-null, and
+        # request's method is `GET` or `HEAD`, then throw a TypeError.
+        if (body is not None or input_body is not None) and request.method in ("GET", "HEAD"):
+            raise TypeError(f"a {request.method} request cannot have a body")
+        # If init["body"] exists and is non-null, then: extract it (initBody), and append
+        # `Content-Type` with its type if this's headers does not contain one.
         if body is not None:
-            if request.method in ("GET", "HEAD"):
-                raise TypeError(f"a {request.method} request cannot have a body")
             request.body, content_type = extract_body(body)
             if content_type and not request.header_list.contains("Content-Type"):
                 self.headers.append("Content-Type", content_type)
+        # If initBody is null and inputBody is non-null, then:
+        elif input_body is not None:
+            # 1. If input is unusable, then throw a TypeError.
+            if input_body.disturbed:
+                raise TypeError(
+                    f"{input!r}: its body was already used (read, or given to another "
+                    "Request or fetch()): a body can be used once"
+                )
+            # 2. Set finalBody to the result of creating a proxy for inputBody: the proxy
+            # reads inputBody's stream, so input's body is disturbed from now on, whether it
+            # holds bytes or a stream.
+            input_body.disturbed = True
+            assert request.body is not None
+            request.body.disturbed = False
 
     @classmethod
     def from_internal(cls, request: InternalRequest) -> Request:
@@ -355,11 +364,21 @@ class Request:
     def credentials(self) -> str:
         return self.request.credentials_mode
 
+    @property
+    def body_used(self) -> bool:
+        """Fetch's ``bodyUsed``: the body is non-null and disturbed."""
+        return self.request.body is not None and self.request.body.disturbed
+
     async def bytes(self) -> bytes:
-        """The request body's bytes (b"" where there is none)."""
-        if self.request.body is None:
+        """The request body's bytes (b"" where there is none).  Fetch's "consume body":
+        an unusable Request (its body used) is a TypeError; reading disturbs the body."""
+        body = self.request.body
+        if body is None:
             return b""
-        return await self.request.body.wait()
+        if body.disturbed:
+            raise TypeError(f"{self!r}: its body was already used: a body can be read once")
+        body.disturbed = True
+        return await body.wait()
 
     async def text(self) -> str:
         return (await self.bytes()).decode()

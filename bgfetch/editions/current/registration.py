@@ -128,8 +128,11 @@ class BackgroundFetchRegistration(EventTarget):
         # from the RequestInfo; a non-GET query matches nothing unless ignoreMethod; an
         # undefined request matches every record (SPEC-NOTES.md SN-current-15).
         query = None
-        if request is not None:
+        if isinstance(request, Request):
+            query = request.request  # (Cache: a Request's request, not a new Request's)
+        elif request is not None:
             query = Request(request, base_url=self.realm.api_base_url).request
+        if query is not None:
             if query.method != "GET" and not ignore_method:
                 return []
         # 2. Let promise be a new promise.

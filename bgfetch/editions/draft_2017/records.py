@@ -72,6 +72,8 @@ class BackgroundFetchSettledFetch(BackgroundFetchFetch):
 
 def _query(request: RequestInfo, realm: Environment) -> InternalRequest:
     """The request a match() looks for, as Cache's match makes it from a RequestInfo."""
+    if isinstance(request, Request):
+        return request.request  # (Cache: a Request's request, not a new Request's)
     return Request(request, base_url=realm.api_base_url).request
 
 
