@@ -573,6 +573,17 @@ async def test_get_rejects_an_empty_or_missing_id_with_type_error(
         await registration.background_fetch.get(bad_id)
 
 
+@pytest.mark.step("#background-fetch-manager-fetch")
+async def test_fetch_rejects_an_empty_id_which_get_could_never_return(user_agent, origin_server):
+    # Not in the spec (SPEC-NOTES.md SN-current-8): Chromium refuses an empty id too.
+    _, _, registration = await page(user_agent, origin_server)
+    manager = registration.background_fetch
+    with pytest.raises(TypeError, match="the provided id '' is invalid"):
+        await manager.fetch("", FEATURE_PATH)
+    assert await manager.get_ids() == [] and user_agent.ui.displays == []
+    assert origin_server.requests_for(FEATURE_PATH) == []
+
+
 @pytest.mark.step("#background-fetch-manager-get", "3")
 async def test_get_resolves_none_for_an_unknown_id(user_agent, origin_server):
     # Step 3; WPT get 2 (get('my-id')).

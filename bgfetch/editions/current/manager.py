@@ -60,6 +60,10 @@ class BackgroundFetchManager:
         # long long, title a DOMString, icons a sequence<ImageResource>.  A bad argument
         # is a TypeError naming it, here, never an error in the steps below.)
         dom_string(id, "a background fetch id")
+        if id == "":
+            # Not in the spec: an empty id could never be got back, as get('') rejects;
+            # Chromium refuses it too (SPEC-NOTES.md SN-current-8).
+            raise TypeError("fetch(): the provided id '' is invalid: an id cannot be empty")
         download_total = unsigned_long_long(download_total, "downloadTotal")
         if title is not None:
             dom_string(title, "title")
