@@ -633,6 +633,21 @@ async def test_complete_a_record_quota_exceeded(virtual_network, origin_server):
         assert isinstance(settled.by_path["/huge"].error, TypeError)
 
 
+async def post(user_agent: UserAgent, path: str, upload: bytes) -> tuple[Any, Any, Any]:
+    """A background fetch of one POST of *upload* to *path*: its registration, the
+    progress it hears, and its settled event."""
+    harness = await Harness.open(user_agent)
+    request = bgfetch.Request(
+        f"{ORIGIN}{path}",
+        method="POST",
+        body=upload,
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    registration = await harness.fetch("upload", request)
+    progress = record_progress(registration)
+    return registration, progress, await harness.wait_settled("upload")
+
+
 @pytest.mark.step(
     "#complete-a-record-algorithm",
     "process request body 1",
@@ -646,16 +661,7 @@ async def test_complete_a_record_process_request_body_counts_uploaded(user_agent
     a growing uploaded, ending at the body's size)."""
     upload = pattern(200_000, seed=9)
     origin_server.add_echo("/echo")
-    harness = await Harness.open(user_agent)
-    request = bgfetch.Request(
-        f"{ORIGIN}/echo",
-        method="POST",
-        body=upload,
-        headers={"Content-Type": "application/octet-stream"},
-    )
-    registration = await harness.fetch("upload", request)
-    progress = record_progress(registration)
-    settled = await harness.wait_settled("upload")
+    registration, progress, settled = await post(user_agent, "/echo", upload)
     assert settled.result == "success"
     assert registration.upload_total == len(upload)
     assert concept(registration).uploaded == len(upload)
@@ -665,6 +671,28 @@ async def test_complete_a_record_process_request_body_counts_uploaded(user_agent
     assert any(0 < u < len(upload) for u in uploads)
     assert origin_server.requests_for("/echo")[0].body == upload
     assert settled.by_path["/echo"].body == upload
+
+
+@pytest.mark.parametrize("status", [307, 308])
+@pytest.mark.step(
+    "#complete-a-record-algorithm", "process request body 2", "process request body 3"
+)
+async def test_complete_a_record_uploaded_never_goes_down_when_a_redirect_resends_the_body(
+    user_agent, origin_server, status
+):
+    """Process request body 2-3 (SPEC-NOTES.md SN-current-30): a 307 or 308 sends the body
+    again, whose transmitted bytes start again from 0; uploaded grows only past
+    lastTransmittedSize, so it never goes down and ends at the body's size, not twice it."""
+    upload = pattern(200_000, seed=10)
+    origin_server.add_redirect("/moved", "/echo", status=status)
+    origin_server.add_echo("/echo")
+    registration, progress, settled = await post(user_agent, "/moved", upload)
+    assert settled.result == "success"
+    assert [r.target for r in origin_server.requests] == ["/moved", "/echo"]
+    assert origin_server.requests_for("/echo")[0].body == upload
+    uploads = [p.uploaded for p in progress]
+    assert uploads == sorted(uploads) and uploads[-1] == len(upload)
+    assert concept(registration).uploaded == len(upload)
 
 
 # -- step 11, process response, 7: done normally -----------------------------------------

@@ -210,3 +210,27 @@ async def test_closing_the_window_while_its_body_is_read_stores_nothing(user_age
     assert await registration.background_fetch.get_ids() == []
     await registration.background_fetch.fetch("closed", "/a.txt")  # the id is free
     assert (await recorder.settled("closed")).texts() == ["A"]
+
+
+@EDITIONS
+@pytest.mark.parametrize("status", [307, 308])
+async def test_uploaded_never_goes_down_when_a_redirect_sends_the_body_again(
+    user_agent, origin_server, status
+):
+    # SPEC-NOTES.md SN-current-30 (the 2017-10-12 fill has the same steps).
+    origin_server.add_redirect("/moved", "/echo", status=status)
+    origin_server.add_echo("/echo")
+    recorder = WorkerRecorder.for_edition(user_agent)
+    _, registration = await open_window_with_worker(user_agent, recorder)
+    body = bytes(range(256)) * 800  # 200 KiB: several chunks each time
+    request = bgfetch.Request(
+        f"{ORIGIN}/moved", method="POST", body=body, headers={"Content-Type": "text/plain"}
+    )
+    bg = await registration.background_fetch.fetch("resent", request)
+    uploads: list[int] = []
+    bg.add_event_listener("progress", lambda event: uploads.append(event.target.uploaded))
+    await recorder.settled("resent")
+    await trio.sleep(1)
+    assert [r.target for r in origin_server.requests] == ["/moved", "/echo"]
+    assert len(uploads) > 2 and uploads == sorted(uploads)
+    assert uploads[-1] == bg.uploaded == len(body)

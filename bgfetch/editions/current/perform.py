@@ -315,10 +315,15 @@ async def _complete_a_record_once(bg_fetch: BackgroundFetch, record: BackgroundF
             assert request.body is not None
             # 1. Let transmittedSize be request's body's transmitted bytes.
             transmitted_size = request.body.transmitted_bytes
-            # 2. Increment bgFetch's uploaded by transmittedSize minus lastTransmittedSize.
-            bg_fetch.uploaded += transmitted_size - last_transmitted_size
-            # 3. Set lastTransmittedSize to transmittedSize.
-            last_transmitted_size = transmitted_size
+            # (Only past lastTransmittedSize: a 307 or 308 sends the body again, its
+            # transmitted bytes starting again from 0, and uploaded would go down, then
+            # count the body twice; SPEC-NOTES.md SN-current-30.)
+            if transmitted_size > last_transmitted_size:
+                # 2. Increment bgFetch's uploaded by transmittedSize minus
+                # lastTransmittedSize.
+                bg_fetch.uploaded += transmitted_size - last_transmitted_size
+                # 3. Set lastTransmittedSize to transmittedSize.
+                last_transmitted_size = transmitted_size
             # 4. Update background fetch instances for bgFetch.
             update_background_fetch_instances(bg_fetch)
 

@@ -162,10 +162,14 @@ async def attempt_a_background_fetch(bg_fetch: BackgroundFetch) -> None:
             assert request.body is not None
             # 1. Let transmittedSize be request's body's transmitted bytes.
             transmitted_size = request.body.transmitted_bytes
-            # 2. Increment bgFetch's uploaded by transmittedSize minus lastTransmittedSize.
-            bg_fetch.uploaded += transmitted_size - last_transmitted_size
-            # 3. Set lastTransmittedSize to transmittedSize.
-            last_transmitted_size = transmitted_size
+            # (Only past lastTransmittedSize: a redirect re-sends the body from 0, as in
+            # the current edition; SPEC-NOTES.md SN-current-30.)
+            if transmitted_size > last_transmitted_size:
+                # 2. Increment bgFetch's uploaded by transmittedSize minus
+                # lastTransmittedSize.
+                bg_fetch.uploaded += transmitted_size - last_transmitted_size
+                # 3. Set lastTransmittedSize to transmittedSize.
+                last_transmitted_size = transmitted_size
             # 4. Report progress for background fetch bgFetch.
             report_progress_for_background_fetch(bg_fetch)
 
