@@ -695,6 +695,35 @@ async def test_complete_a_record_uploaded_never_goes_down_when_a_redirect_resend
     assert concept(registration).uploaded == len(upload)
 
 
+@pytest.mark.step("#complete-a-record-algorithm", "5")
+async def test_complete_a_record_keepalive_puts_no_limit_on_uploads_in_flight(
+    user_agent, origin_server
+):
+    """Step 5 (SPEC-NOTES.md SN-current-31): keepalive is set, but Fetch's 64 KiB limit on
+    keepalive bodies in flight is not applied: two uploads of 300 kB, in flight at once,
+    both arrive whole."""
+    origin_server.add_echo("/echo")
+    uploads = [pattern(300_000, seed=seed) for seed in (11, 12)]
+    requests = [
+        bgfetch.Request(
+            f"{ORIGIN}/echo?{index}",
+            method="POST",
+            body=upload,
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        for index, upload in enumerate(uploads)
+    ]
+    sent: list[bool] = []
+    on_step(user_agent, "fetch started", lambda step: sent.append(True))
+    harness = await Harness.open(user_agent)
+    registration = await harness.fetch("keepalive", requests)
+    settled = await harness.wait_settled("keepalive")
+    assert settled.result == "success" and len(sent) == 2
+    bodies = sorted(r.body for r in origin_server.requests_for("/echo"))
+    assert bodies == sorted(uploads)
+    assert concept(registration).uploaded == 600_000
+
+
 # -- step 11, process response, 7: done normally -----------------------------------------
 
 
