@@ -40,6 +40,7 @@ def not_found() -> Resource:
 TYPES_OF_CHEESE_PATH = "/background-fetch/resources/types_of_cheese.txt"
 TYPES_OF_CHEESE = "Brie, Cheddar, Gouda, Roquefort"
 PAGE_BODY = "<!doctype html><title>background-fetch</title>"
+ROOT_BODY = "<!doctype html><title>web-platform-tests</title>"
 
 
 def install(main: OriginServer, remote: OriginServer, page: str) -> None:
@@ -47,6 +48,7 @@ def install(main: OriginServer, remote: OriginServer, page: str) -> None:
     the test's *page* (its path) to the main one (a browser backend replaces it with
     the page it drives)."""
     main.add(page, PAGE_BODY, content_type="text/html")
+    main.add("/", ROOT_BODY, content_type="text/html")  # wptserve's root: its index
     for server in (main, remote):
         server.add(TYPES_OF_CHEESE_PATH, TYPES_OF_CHEESE)
         server.add(FEATURE_NAME_PATH, FEATURE_NAME)

@@ -193,6 +193,7 @@ class Difference:
     classification: str
     quotes: tuple[tuple[str, str], ...]
     note: str
+    cause: str
 
 
 def differences(results: Sequence[Result]) -> list[Difference]:
@@ -226,6 +227,7 @@ def differences(results: Sequence[Result]) -> list[Difference]:
                     for ref in spec_refs(declared, edition)  # type: ignore[arg-type]
                 ),
                 declared.note,
+                declared.cause,
             )
         )
     return found
@@ -305,6 +307,8 @@ def markdown(results: Sequence[Result], backends: Sequence[str]) -> str:
             out.append(f"- **{backend}**: {r.outcome}" + (f" — `{r.message}`" if r.message else ""))
         out.append(f"- **follows the spec**: {', '.join(d.follows_spec) or 'neither'}")
         out.append(f"- **classification**: {d.classification}")
+        if d.cause:
+            out.append(f"- **known cause**: {d.cause}")
         for ref, quote in d.quotes:
             out.append(f"- **spec** `{ref}`: {quote}")
         if d.note:

@@ -59,6 +59,8 @@ class Declared:
     "2017-10-12:#anchor step" of the draft."""
     disagreement: Classification = "browser bug"
     """What a backend failing it while the reference passes is (the tests assert the spec)."""
+    cause: str = ""
+    """What a browser is known to do instead (../shared/reference/chromium-observed.md)."""
 
 
 def wpt(
@@ -72,13 +74,14 @@ def wpt(
     note: str = "",
     spec: tuple[str, ...] = (),
     disagreement: Classification = "browser bug",
+    cause: str = "",
 ) -> Callable[[F], F]:
     """Declare a conformance test: WPT *file* and *subtest* name, the *editions* it
     applies to, its *source*; *network* "loopback" for a network rule's case;
     *slow_in_chromium* for a test that waits on Chromium's 20 s retry timers (``--quick``
     leaves it out there); *note*: where its expectation departs from WPT's, and why;
     *spec*: the spec steps it concerns; *disagreement*: what another backend failing it
-    is."""
+    is; *cause*: what a browser is known to do instead."""
     mark = declare(
         file,
         subtest,
@@ -89,6 +92,7 @@ def wpt(
         note=note,
         spec=spec,
         disagreement=disagreement,
+        cause=cause,
     )
 
     def decorate(test: F) -> F:
@@ -108,13 +112,14 @@ def declare(
     note: str = "",
     spec: tuple[str, ...] = (),
     disagreement: Classification = "browser bug",
+    cause: str = "",
 ) -> pytest.MarkDecorator:
     """The mark ``@wpt`` puts on a test, for a parameter of a parametrized one:
     ``pytest.param(url, marks=declare(FILE, "data: fetch should reject"))``."""
     if not editions or any(e not in EDITIONS for e in editions):
         raise ValueError(f"editions must be some of {EDITIONS}, not {editions!r}")
     declared = Declared(
-        file, subtest, editions, source, network, slow_in_chromium, note, spec, disagreement
+        file, subtest, editions, source, network, slow_in_chromium, note, spec, disagreement, cause
     )
     return pytest.mark.conformance(declared)
 

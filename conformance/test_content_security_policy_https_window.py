@@ -14,7 +14,10 @@ FILE = "content-security-policy.https.window.js"
     FILE,
     "fetch blocked by CSP should reject",
     network="loopback",
-    spec=("#complete-a-record-algorithm process response 1.2", "#create-record-objects"),
+    spec=("#background-fetch-manager-fetch 6.3", "#create-record-objects 2.9.4"),
+    disagreement="spec ambiguity",
+    cause="Chromium rejects fetch() when CSP blocks a request; the spec sets the request's "
+    "client to null, which leaves it no policy container at all (SPEC-NOTES.md SN-fetch-1)",
     note="the older version (and Chromium) reject fetch() itself; CSP is main fetch's "
     "(should request be blocked by Content Security Policy), so fetch() resolves and the "
     "record's responseReady rejects with a TypeError, as upstream now expects",

@@ -56,6 +56,8 @@ async def test_cross_origin_without_cors_headers_fails(open_page: OpenPage) -> N
     network="loopback",
     spec=("#complete-a-record-algorithm 11",),
     disagreement="WPT bug",
+    cause="Chromium fails a request that needs a CORS preflight without sending it"
+    " (chromium-observed.md): its copy of WPT expects that",
     note="Chromium's copy expects backgroundfetchfail; cors-resource.txt answers the preflight "
     "with Access-Control-Allow-Headers: *, which Fetch's CORS-preflight fetch counts as "
     "approving X-Custom-Header for a request whose credentials mode is not include (a new "

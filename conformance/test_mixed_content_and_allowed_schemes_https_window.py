@@ -17,6 +17,10 @@ HISTORICAL_NOTE = (
     "#main-fetch: should request be blocked as mixed content), so fetch() resolves and "
     "the http: record fails: responseReady rejects with a TypeError (SPEC-NOTES.md SN-fetch-2)"
 )
+HISTORICAL_CAUSE = (
+    "Chromium fails a non-loopback http: record at once without a request, and rejects its "
+    "responseReady with UnknownError where the spec says TypeError (chromium-observed.md)"
+)
 
 
 def case(value: object, subtest: str, **options: object) -> object:
@@ -59,30 +63,40 @@ async def test_ends_in_a_type_error(open_page: OpenPage, url: str) -> None:
             "non-loopback http: fetch should reject",
             source="historical",
             note=HISTORICAL_NOTE,
+            cause=HISTORICAL_CAUSE,
+            spec=("#create-record-objects 2.9.4",),
         ),
         case(
             ["http://192.0.2.0"],
             "non-loopback IPv4 http: fetch should reject",
             source="historical",
             note=HISTORICAL_NOTE,
+            cause=HISTORICAL_CAUSE,
+            spec=("#create-record-objects 2.9.4",),
         ),
         case(
             ["http://[2001:db8::1]"],
             "non-loopback IPv6 http: fetch should reject",
             source="historical",
             note=HISTORICAL_NOTE,
+            cause=HISTORICAL_CAUSE,
+            spec=("#create-record-objects 2.9.4",),
         ),
         case(
             ["https://example.com", "http://example.com"],
             "https: and non-loopback http: fetch should reject",
             source="historical",
             note=HISTORICAL_NOTE,
+            cause=HISTORICAL_CAUSE,
+            spec=("#create-record-objects 2.9.4",),
         ),
         case(
             ["http://example.com", "https://example.com"],
             "non-loopback http: and https: fetch should reject",
             source="historical",
             note=HISTORICAL_NOTE,
+            cause=HISTORICAL_CAUSE,
+            spec=("#create-record-objects 2.9.4",),
         ),
     ],
 )
