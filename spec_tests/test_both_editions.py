@@ -8,6 +8,7 @@ docs/editions.md is what scripts/editions_report.py generates.
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from typing import Any
 
@@ -243,6 +244,37 @@ def test_docs_editions_md_is_what_the_generator_writes():
     assert generated == committed, "docs/editions.md is stale: run `make docs`"
     for scenario in report.SCENARIOS:
         assert f"## {scenario.title}\n" in generated
+
+
+def test_every_cell_of_docs_editions_md_says_where_it_comes_from():
+    """Each cell names its source: the edition's text, a fill from a revision of the
+    spec's history (a commit), or a bgfetch policy with its SPEC-NOTES.md id; and the
+    2017-10-12 cells that say "draft" or "fill" are never the current spec's."""
+    report = _report_module()
+    notes = (ROOT / "SPEC-NOTES.md").read_text()
+    for scenario in report.SCENARIOS:
+        for edition, by_aspect in scenario.sources.items():
+            for source in by_aspect.values():
+                first = source.split(";")[0].split(" (")[0]
+                if edition == "current":
+                    assert first == "spec" or first.startswith("bgfetch SN-current-"), source
+                else:
+                    assert first == "draft" or first.startswith("fill "), source
+                for commit in re.findall(r"\b[0-9a-f]{7}\b", source):
+                    assert commit in notes, (scenario.title, commit)
+                for id in re.findall(r"SN-[a-z0-9]+-[0-9]+", source):
+                    assert f"### {id}." in notes, (scenario.title, id)
+    headers = ("| Scenario ", "| | current ")
+    rows = [
+        line
+        for line in (ROOT / "docs" / "editions.md").read_text().splitlines()
+        if line.startswith("| ") and not line.startswith(headers)
+    ]
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split(" | ")][1:]
+        for cell in cells:
+            assert cell == "—" or cell.endswith("]*"), row
+
 
 
 @both

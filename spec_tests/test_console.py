@@ -8,10 +8,10 @@ from __future__ import annotations
 import logging
 
 import pytest
-from draft_2017.support import PieceServer
 
 from bgfetch.console import ConsoleMessage
 from bgfetch.testing import WorkerRecorder, open_window_with_worker, settled
+from bgfetch.testing.partial_server import PartialServer
 
 EDITIONS = pytest.mark.parametrize("bgfetch_edition", ["current", "2017-10-12"])
 ORIGIN = "https://example.test"
@@ -115,10 +115,10 @@ async def test_an_error_status_is_a_console_error_as_devtools_words_it(user_agen
     assert texts[f"{ORIGIN}/gone.txt"][1].endswith("a status of 410 (Gone)")
 
 
-def short_206_then(user_agent, then: tuple[str, list[str], bytes]) -> PieceServer:
+def short_206_then(user_agent, then: tuple[str, list[str], bytes]) -> PartialServer:
     """ORIGIN answers a 206 of the first 1,500 of 4,000 bytes, then *then*: how the 2017
     draft comes to resume, as it abandons a cut body (SPEC-NOTES.md SN-2017-3)."""
-    server = PieceServer(b"e" * 4000, 1500)
+    server = PartialServer(b"e" * 4000, 1500)
     first = server.answer
     server.answer = lambda headers: then if server.requests[1:] else first(headers)  # type: ignore[method-assign]
     user_agent.network.serve(ORIGIN, server)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 import trio
-from draft_2017.support import PieceServer
 
 import bgfetch.store.memory as memory
 from bgfetch.infra import Condition
 from bgfetch.testing import WorkerRecorder, open_window_with_worker
+from bgfetch.testing.partial_server import PartialServer
 
 EDITIONS = pytest.mark.parametrize("bgfetch_edition", ["current", "2017-10-12"])
 BODY = b"x" * 3000  # three chunks at the throttle below
@@ -108,7 +108,7 @@ async def test_the_kept_response_body_bytes_are_what_report_progress_sums(
             return "206 Partial Content", [f"Content-Range: bytes 0-1499/{len(BODY)}"], BODY[:1500]
         return "200 OK", [], BODY
 
-    pieces = PieceServer(BODY, 1500)
+    pieces = PartialServer(BODY, 1500)
     pieces.answer = answer  # type: ignore[method-assign]
     user_agent.network.serve("https://pieces.test", pieces)
     origin_server.add("/whole", BODY, throttle=1000)

@@ -16,13 +16,13 @@ from bgfetch.editions.draft_2017.concepts import registration_extension
 from bgfetch.fetch.response import InternalResponse
 from bgfetch.resume import MAX_RESUMES
 from bgfetch.testing import WorkerRecorder
+from bgfetch.testing.partial_server import PartialServer
 from bgfetch.useragent import open_user_agent
 
 from .support import (
     ATTEMPT,
     FEATURE,
     ORIGIN,
-    PieceServer,
     page,
     record_steps,
     steps_at,
@@ -39,7 +39,11 @@ def post(path: str, body: str = "data") -> bgfetch.Request:
 
 
 async def fetch_from(
-    ua: bgfetch.UserAgent, network: bgfetch.VirtualNetwork, server: PieceServer, id: str, **options
+    ua: bgfetch.UserAgent,
+    network: bgfetch.VirtualNetwork,
+    server: PartialServer,
+    id: str,
+    **options,
 ):
     """Serve ORIGIN with *server*, background-fetch /big.bin from a page: the settled event
     as the worker saw it, and the BackgroundFetchRegistration."""
@@ -321,7 +325,7 @@ async def test_step_6_8_4_a_206_that_ends_short_asks_for_the_rest(
     # (filled: d18bb02) A 206 whose complete length is not what is stored, or null (`*`):
     # fetch the record again, from there (SPEC-NOTES.md SN-2017-25).  Of a null length,
     # until a 416 says what is stored is the whole (SN-2017-4).
-    server = PieceServer(BODY, 800, unknown_length=unknown_length)
+    server = PartialServer(BODY, 800, unknown_length=unknown_length)
     seen, bg = await fetch_from(draft_user_agent, virtual_network, server, "pieces")
     assert seen.type == "backgroundfetched"
     past_the_end = [f"bytes={len(BODY)}-"] if unknown_length else []
@@ -342,7 +346,7 @@ async def test_step_6_8_4_partial_responses_that_bring_nothing_spend_the_resumes
 ):
     # Not in any revision (SPEC-NOTES.md SN-2017-25): a 206 that stores nothing new spends
     # one of the record's resumes; past them the record fails, however the server answers.
-    server = PieceServer(BODY, 0)
+    server = PartialServer(BODY, 0)
     seen, _ = await fetch_from(draft_user_agent, virtual_network, server, "nothing")
     assert seen.type == "backgroundfetchfail"
     assert len(server.requests) == MAX_RESUMES + 1
@@ -352,7 +356,7 @@ async def test_step_6_8_4_partial_responses_that_bring_nothing_spend_the_resumes
 async def test_step_6_8_4_partial_responses_past_the_complete_length_abandon(
     draft_user_agent, virtual_network
 ):
-    server = PieceServer(BODY, 800)
+    server = PartialServer(BODY, 800)
     server.answer = lambda headers: (  # type: ignore[method-assign]
         "206 Partial Content",
         ["Content-Range: bytes 0-9/3"],
@@ -367,7 +371,7 @@ async def test_step_6_8_4_partial_responses_past_the_complete_length_abandon(
 async def test_a_resume_sends_if_range_and_a_changed_resource_comes_back_whole(
     draft_user_agent, virtual_network
 ):
-    server = PieceServer(BODY, 100)
+    server = PartialServer(BODY, 100)
     changed = bytes(reversed(BODY))
 
     def change(step) -> None:
@@ -388,7 +392,7 @@ async def test_a_resume_sends_if_range_and_a_changed_resource_comes_back_whole(
 async def test_resume_a_206_that_fails_validation_abandons(draft_user_agent, virtual_network):
     # (filled: 4a2cc52) validate a partial response: the ETag changed between attempts,
     # and the server ignores If-Range.
-    server = PieceServer(BODY, 100, honour_if_range=False)
+    server = PartialServer(BODY, 100, honour_if_range=False)
 
     def change_etag(step) -> None:
         if step.what == "asking for the rest":
@@ -406,7 +410,7 @@ async def test_resume_a_full_response_to_a_range_request_restarts_the_body(
     draft_user_agent, virtual_network
 ):
     # (filled: 4a2cc52) a 200 to a range request: the stored bytes are emptied.
-    server = PieceServer(BODY, 100)
+    server = PartialServer(BODY, 100)
     served = server.answer
 
     def whole_the_second_time(headers):
@@ -578,7 +582,7 @@ async def test_a_download_total_of_exactly_the_bytes_or_0_completes(
 async def test_offline_waits_do_not_spend_the_resume_budget(draft_user_agent, virtual_network):
     # Asking for the rest MAX_RESUMES times with nothing new, around a wait for the
     # network: the wait spends none of the record's resumes.
-    server = PieceServer(BODY, 0)
+    server = PartialServer(BODY, 0)
     virtual_network.serve(ORIGIN, server)
     reporter = WorkerRecorder()
     registration = await page(draft_user_agent, reporter.worker)
@@ -611,7 +615,7 @@ async def test_a_download_resumed_with_a_206_that_ends_short_is_not_delivered_sh
         await trio.sleep(2)
         stored = len(ua.ui.find("ep").bg_fetch.records[0].response_body)
     assert 0 < stored < len(BODY) - 500
-    second = PieceServer(BODY, 500, first_status=200)
+    second = PartialServer(BODY, 500, first_status=200)
     virtual_network.serve(ORIGIN, second)
     async with open_user_agent(**options) as ua:
         reporter = WorkerRecorder()

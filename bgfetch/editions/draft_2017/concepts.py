@@ -58,7 +58,7 @@ class BackgroundFetchRecord(Watched):
     # user agent's store from the start, and null reads as empty.
     response_body: StoredBytes
     response: InternalResponse | None = None
-    # (filled: 4e709be and 0a1eaad, "body complete flag" / response data result) how
+    # (filled: c34d023's "body complete flag", da54c49's response data result) how
     # this record's fetch ended: "" while fetching, "success" when the body was
     # transmitted normally, "aborted" when it was terminated with the aborted flag,
     # "failed" otherwise.  responseReady and BackgroundFetchSettledFetch.response read it.
@@ -114,7 +114,7 @@ class BackgroundFetch(Watched):
     # ongoing fetch is then terminated with the aborted flag set.
     abort_all: bool = False
     # Not in the draft: which settled event fired ("" until one did), for the UI's
-    # BackgroundFetchClickEvent state (filled: 9a4e0bf).
+    # BackgroundFetchClickEvent state (filled: 1a5d253).
     settled_event: str = ""
     # Not in the draft: what a stored user agent needs to carry a background fetch across
     # a restart (persist.py): its key in the store, whether its completion event was
@@ -202,7 +202,7 @@ def registration_cleared(registration: Registration) -> None:
     """Not in the draft, which never says what clearing a service worker registration
     does to its background fetches: (filled) the current spec's "Clearing a service
     worker registration will clear all associated background fetches" (its
-    privacy-and-bandwidth-use section, a1f0bc2), with bgfetch's steps for it there
+    privacy-and-bandwidth-use section, first in a773ac9), with bgfetch's steps for it there
     (SPEC-NOTES.md SN-2017-26, SN-current-28): each active background fetch is removed
     and aborted, as abort() does; no event is fired (the registration has no active
     worker); a restored one's settled event waits for no worker."""

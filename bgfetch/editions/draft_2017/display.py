@@ -10,7 +10,7 @@ background fetch; ``ua.ui.find(id)`` finds it.  Clicking fires
 ``backgroundfetchclick`` with ``state`` "pending" while the fetch runs, then
 "succeeded" (after ``backgroundfetched``) or "failed" (after
 ``backgroundfetchfail`` or ``backgroundfetchabort``) (filled: 8f16aef for firing,
-9a4e0bf for the state; SPEC-NOTES.md SN-2017-15).
+1a5d253 for the state; SPEC-NOTES.md SN-2017-15).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ class BackgroundFetchEvent(ExtendableEvent):
     """BackgroundFetchEvent (#background-fetch-event): ``BackgroundFetchEvent(type, init)``.
 
     The draft's constructor steps are "TODO"; (filled) as every DOM event constructor, it
-    initializes each attribute to the init member of the same name (0a1eaad: "must
+    initializes each attribute to the init member of the same name (6cf8c42: "must
     return the value it was initialized to").  Constructed, it is untrusted (DOM); the
     user agent's are made by "fire a functional event", which trusts them.
     """
@@ -85,7 +85,7 @@ class BackgroundFetchSettledEvent(BackgroundFetchEvent):
 
     @property
     def fetches(self) -> BackgroundFetchSettledFetches:
-        """The draft: "must return TODO".  (filled: 0a1eaad) the value it was initialized to."""
+        """The draft: "must return TODO".  (filled: 6cf8c42) the value it was initialized to."""
         return self._fetches
 
 
@@ -160,5 +160,5 @@ class BackgroundFetchClickEvent(BackgroundFetchEvent):
 
     @property
     def state(self) -> str:
-        """(filled: 1e11087) the value it was initialized to."""
+        """(filled: 3f05ece) the value it was initialized to."""
         return self._state

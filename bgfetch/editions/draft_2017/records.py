@@ -3,16 +3,17 @@
 * ``BackgroundFetchRegistration.activeFetches`` "must return the context object's
   background fetch's TODO": a :class:`BackgroundFetchActiveFetches` over the
   background fetch's records, each a :class:`BackgroundFetchActiveFetch` whose
-  ``responseReady`` follows "create record objects" of 4e709be (2018-07-31,
-  #create-settled-fetches-algorithm, sic: that revision's anchor for it).
+  ``responseReady`` follows "create record objects" as da54c49 (2018-07-31) writes it
+  (#create-settled-fetches-algorithm, sic: that revision's anchor for it); 4e709be, later
+  that day, is the first to give a registration its background fetch's records so.
 * ``BackgroundFetchSettledEvent.fetches`` "must return TODO", and the events'
   "A new BackgroundFetchSettledFetches. TODO: associate this with bgFetch's
   records": a :class:`BackgroundFetchSettledFetches` whose records are bgFetch's
-  records, with ``match()`` and ``values()`` as 0a1eaad (2018-06-22) defines them
-  (#create-settled-fetches).
+  records (fdc1747, 2018-07-12), with ``match()`` as f58e51d (2018-06-22) and
+  ``values()`` as 79f8417 (2018-06-22) define them (#create-settled-fetches, f58e51d).
 
 Matching follows Cache's rules (Service Workers #request-matches-cached-item-algorithm),
-as 0a1eaad says.  SPEC-NOTES.md SN-2017-10, SN-2017-13.
+as f58e51d says.  SPEC-NOTES.md SN-2017-10, SN-2017-13.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ class BackgroundFetchActiveFetches:
 def create_active_fetches(
     records: list[BackgroundFetchRecord], realm: Environment
 ) -> list[BackgroundFetchActiveFetch]:
-    """(filled) Create record objects, #create-settled-fetches-algorithm (sic) of 4e709be,
+    """(filled) Create record objects, #create-settled-fetches-algorithm (sic) of da54c49,
     over the draft's records."""
     # 1. Let recordObjects be a new list.
     record_objects: list[BackgroundFetchActiveFetch] = []
@@ -149,7 +150,7 @@ def create_active_fetches(
 
 
 async def _stream_from_storage(record: BackgroundFetchRecord) -> AsyncGenerator[bytes, None]:
-    """Create record objects, step 2.7's pull action (4e709be,
+    """Create record objects, step 2.7's pull action (da54c49,
     #create-settled-fetches-algorithm), as an async generator: each iteration is one pull."""
     # 2.6. Let transmittedBytes be 0.
     transmitted_bytes = 0
@@ -190,7 +191,7 @@ async def _resolve_response_ready(
     response_ready: Promise[Response],
     realm: Environment,
 ) -> None:
-    """Create record objects, step 2.8 (4e709be, #create-settled-fetches-algorithm)."""
+    """Create record objects, step 2.8 (da54c49, #create-settled-fetches-algorithm)."""
     # 2.8.1. Wait for the record's result (here: outcome) not to be the empty string.
     await record.changed.wait_for(lambda: record.outcome != "")
     # 2.8.2. If the result is "success":
@@ -215,7 +216,8 @@ async def _resolve_response_ready(
 
 
 class BackgroundFetchSettledFetches:
-    """BackgroundFetchSettledFetches (0a1eaad): records, matched and listed."""
+    """BackgroundFetchSettledFetches (6cf8c42: it has records; f58e51d, 79f8417): records,
+    matched and listed."""
 
     def __init__(self, records: list[BackgroundFetchRecord], realm: Environment) -> None:
         # A BackgroundFetchSettledFetches object has records (a list of records).
@@ -223,7 +225,7 @@ class BackgroundFetchSettledFetches:
         self._realm = realm
 
     async def match(self, request: RequestInfo) -> BackgroundFetchSettledFetch | None:
-        """#dom-backgroundfetchsettledfetches-match (IDL only in the draft; filled: 0a1eaad)"""
+        """#dom-backgroundfetchsettledfetches-match (IDL only in the draft; filled: f58e51d)"""
         # 1. Let promise be the result of calling matchAll() passing request.
         # 2. Return promise transformed by a handler returning matches[0].
         # (The draft's IDL has no matchAll(); it is this filter.)
@@ -238,7 +240,8 @@ class BackgroundFetchSettledFetches:
         return await promise
 
     async def values(self) -> list[BackgroundFetchSettledFetch]:
-        """#dom-backgroundfetchsettledfetches-values (IDL only in the draft; filled: 0a1eaad)"""
+        """#dom-backgroundfetchsettledfetches-values (IDL only in the draft; filled: 79f8417,
+        as f58e51d writes it)"""
         # 1. Let records be this's records.
         records = list(self.records)
         # 2. Queue a bgfetch task to resolve promise with the result of creating settled
@@ -255,7 +258,7 @@ class BackgroundFetchSettledFetches:
 def create_settled_fetches(
     records: list[BackgroundFetchRecord], realm: Environment
 ) -> list[BackgroundFetchSettledFetch]:
-    """#create-settled-fetches (0a1eaad)"""
+    """#create-settled-fetches (f58e51d)"""
     # 1. Let settledFetches be a new list.
     settled_fetches: list[BackgroundFetchSettledFetch] = []
     # 2. For each record of records:

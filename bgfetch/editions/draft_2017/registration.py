@@ -32,7 +32,7 @@ class BackgroundFetchRegistration(EventTarget):
         self.realm = realm
         # An associated downloaded, initially 0.
         self._downloaded = 0
-        # (filled: d18bb02) An associated uploaded, initially 0 (3abbda2 reports it).
+        # (filled: 8334a1e) An associated uploaded, initially 0 (3abbda2 reports it).
         self._uploaded = 0
         # id, uploadTotal and downloadTotal, copied from the background fetch.
         self._id = bg_fetch.id
@@ -51,7 +51,7 @@ class BackgroundFetchRegistration(EventTarget):
 
     @property
     def uploaded(self) -> int:
-        """The draft: "must return TODO".  (filled: d18bb02, 3abbda2) this instance's
+        """The draft: "must return TODO".  (filled: 8334a1e, 3abbda2) this instance's
         uploaded, which report progress updates."""
         return self._uploaded
 
