@@ -282,7 +282,10 @@ class ChromiumPage:
                 raise AssertionError(f"the worker's handshake answered {message!r}, not 'ready'")
         # The page and its worker's scripts are the backend's, not the test's.
         main = self._servers["main"]
-        main.requests[:] = [r for r in main.requests if not _infrastructure(r.path, directory)]
+        workers = directory + "service_workers/"
+        main.requests[:] = [
+            r for r in main.requests if r.path != setup.page and not r.path.startswith(workers)
+        ]
 
     async def _close(self) -> None:
         """Abort what the test left running, wait until Chromium logged each abort's
@@ -306,10 +309,6 @@ def _only_exception(error: BaseException) -> BaseException:
     while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
         error = error.exceptions[0]
     return error
-
-
-def _infrastructure(path: str, directory: str) -> bool:
-    return path.startswith(directory + "service_workers/") or path.endswith(".html")
 
 
 class ChromiumBackend:
