@@ -1,12 +1,13 @@
 """What the specs leave to the user agent when a record's fetch breaks off: shared by
 both editions.
 
-*Temporarily unavailable.*  Both editions resume a `GET` whose resource "the user
-agent believes may soon become available".  bgfetch believes it while the network is
-offline (until it is back; waiting spends nothing) and, for a body cut while online,
+*Temporarily unavailable.*  The current edition resumes a `GET` whose resource "the
+user agent believes may soon become available".  bgfetch believes it while the network
+is offline (until it is back; waiting spends nothing) and, for a body cut while online,
 for up to :data:`MAX_RESUMES` resumes of one record (Chromium's download layer allows
-15 byte-range resumes).  Past that, a cut is a failure (SPEC-NOTES.md SN-current-11,
-SN-2017-2, SN-2017-4).
+15 byte-range resumes).  Past that, a cut is a failure (SPEC-NOTES.md SN-current-11).
+The 2017-10-12 edition waits only for a network error before the response while
+offline, and abandons a cut body (SN-2017-2, SN-2017-3).
 
 *A body that does not decode* (a content coding's error) is not a cut: the same
 bytes would fail the same way, so it is a failure at once, whatever the network
@@ -20,9 +21,10 @@ is a cut, resumed as any other (SPEC-NOTES.md SN-fetch-11).
 
 *Asking for the rest.*  A 206 that ends before the resource does leaves the
 record's result empty, so the current edition asks again for the rest, without
-bound.  bgfetch lets a partial response that stored nothing new spend one of the
-record's resumes, and fails a record whose partial responses hold more bytes than
-the resource's complete length (SPEC-NOTES.md SN-current-18).
+bound (the 2017-10-12 edition too, filled from d18bb02).  bgfetch lets a partial
+response that stored nothing new spend one of the record's resumes, and fails a
+record whose partial responses hold more bytes than the resource's complete length
+(SPEC-NOTES.md SN-current-18, SN-2017-25).
 
 *A resume past the end.*  A body whose framing hides its length (chunked, or
 delimited by closing) and is cut right after its last byte looks like any cut; the

@@ -63,7 +63,8 @@ class BackgroundFetchRecord(Watched):
     # transmitted normally, "aborted" when it was terminated with the aborted flag,
     # "failed" otherwise.  responseReady and BackgroundFetchSettledFetch.response read it.
     outcome: Literal["", "success", "aborted", "failed"] = ""
-    # Not in the draft: resumes made after a cut (bounded, as the current edition's).
+    # Not in the draft: partial responses that stored nothing new, each spending one of
+    # the record's resumes (bounded, as the current edition's; SPEC-NOTES.md SN-2017-25).
     resumes: int = 0
     changed: Condition = attrs.field(factory=Condition, repr=False)
     saver: Callable[[], None] | None = attrs.field(default=None, repr=False)
