@@ -11,6 +11,7 @@ from bgfetch.errors import (
     InvalidStateError,
     NotAllowedError,
     QuotaExceededError,
+    SecurityError,
 )
 from bgfetch.fetch import FormData, Headers, Request, Response
 from bgfetch.net.real import RealNetwork
@@ -32,6 +33,7 @@ __all__ = [
     "RealNetwork",
     "Request",
     "Response",
+    "SecurityError",
     "ServiceWorker",
     "UserAgent",
     "VirtualNetwork",
