@@ -206,6 +206,8 @@ worker = bgfetch.ServiceWorker("user")
 seen = []
 not_a_worker = 42
 broken = bgfetch.ServiceWorker("broken")
+drafted = bgfetch.ServiceWorker("drafted")  # written for the 2017-10-12 draft
+drafted.add_event_listener("backgroundfetched", lambda event: None)
 
 @broken.on("backgroundfetchsuccess")
 async def on_success_broken(event):
@@ -277,6 +279,7 @@ async def test_a_handler_that_raises_makes_it_exit_1(tmp_path: Path, worker_modu
         ("no_such_module_xyz:worker", "cannot import no_such_module_xyz"),
         ("{module}:missing", "has no missing"),
         ("{module}:not_a_worker", "not_a_worker is a int, not a bgfetch.ServiceWorker"),
+        ("{module}:drafted", "'backgroundfetched', an event of the 2017-10-12 edition"),
     ],
 )
 async def test_a_bad_worker_is_bad_usage(

@@ -140,3 +140,16 @@ async def test_waits_for_its_own_event(user_agent, origin_server):
     result.stdout.fnmatch_lines(
         ["*test_hang.py:9 in test_waits_for_its_own_event: await never.wait()"]
     )
+
+
+async def test_a_recorder_that_waits_too_long_says_what_it_waited_for(user_agent, origin_server):
+    origin_server.add("/a.txt", "A")
+    recorder = WorkerRecorder.for_edition(user_agent)
+    await open_window_with_worker(user_agent, recorder)
+    with pytest.raises(trio.TooSlowError) as raised:
+        await recorder.settled("never-fetched", within=30)
+    assert str(raised.value) == (
+        f"WorkerRecorder 'recorder'.settled('never-fetched'): it listens for "
+        f"{', '.join(user_agent.edition.EVENTS)}; events seen: none; not within 30 simulated "
+        "seconds"
+    )

@@ -32,6 +32,7 @@ import bgfetch
 from bgfetch.console import printed
 from bgfetch.editions import edition_name, load_edition
 from bgfetch.fetch.checks import is_potentially_trustworthy_origin
+from bgfetch.sw.event_types import check_for_edition
 from bgfetch.sw.registration import ServiceWorker
 from bgfetch.url import parse_url
 
@@ -119,6 +120,10 @@ def prepare(options: FetchOptions) -> Prepared:
     saving = None
     if options.worker is not None:
         worker = load_worker(options.worker)
+        try:  # as register() would, before anything runs
+            check_for_edition(worker, worker.event_types(), edition)
+        except ValueError as error:
+            raise UsageError(f"--worker {options.worker}: {error}") from None
     else:
         saving = SavingWorker(edition, out)
         worker = saving.worker

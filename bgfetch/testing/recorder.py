@@ -32,6 +32,7 @@ import trio
 from bgfetch.editions import event_editions, load_edition
 from bgfetch.sw.registration import ServiceWorker
 from bgfetch.useragent import UserAgent
+from bgfetch.waits import waiting_for
 
 CLICK = "backgroundfetchclick"
 
@@ -243,16 +244,35 @@ class WorkerRecorder:
         self._changed.set()
         self._changed = trio.Event()
 
-    async def wait_until(self, predicate: Callable[[], bool], *, within: float = 600) -> None:
+    async def wait_until(
+        self, predicate: Callable[[], bool], *, within: float = 600, what: str = "wait_until()"
+    ) -> None:
         """Wait (at most *within* seconds, simulated on the MockClock) for *predicate*,
-        checked whenever an event is recorded or handled."""
-        with trio.fail_after(within):
-            while not predicate():
-                await self._changed.wait()
+        checked whenever an event is recorded or handled; *what* names the wait in the
+        TooSlowError, and for a test that would hang (bgfetch.waits)."""
+        try:
+            with trio.fail_after(within), waiting_for(lambda: self._describe(what)):
+                while not predicate():
+                    await self._changed.wait()
+        except trio.TooSlowError:
+            raise trio.TooSlowError(
+                f"{self._describe(what)}; not within {within:g} simulated seconds"
+            ) from None
+
+    def _describe(self, what: str) -> str:
+        seen = ", ".join(f"{s.type} of {s.id!r}" for s in self.seen) or "none"
+        return (
+            f"WorkerRecorder {self.name!r}.{what}: it listens for "
+            f"{', '.join(self.worker.event_types())}; events seen: {seen}"
+        )
 
     async def settled(self, id: str, *, within: float = 600) -> SeenEvent:
         """The settle event of *id* once its handler finished (waiting for it)."""
-        await self.wait_until(lambda: id in self.by_id and self.by_id[id].handled, within=within)
+        await self.wait_until(
+            lambda: id in self.by_id and self.by_id[id].handled,
+            within=within,
+            what=f"settled({id!r})",
+        )
         return self.by_id[id]
 
     async def next(self, type: str | None = None, *, within: float = 600) -> SeenEvent:
@@ -262,7 +282,11 @@ class WorkerRecorder:
         def arrived() -> list[SeenEvent]:
             return [s for s in self.seen[count:] if type is None or s.type == type]
 
-        await self.wait_until(lambda: bool(arrived()) and arrived()[0].handled, within=within)
+        await self.wait_until(
+            lambda: bool(arrived()) and arrived()[0].handled,
+            within=within,
+            what=f"next({type!r})" if type else "next()",
+        )
         return arrived()[0]
 
 
