@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint spec-lint steps diff clean conformance conformance-chromium
+.PHONY: run test lint spec-lint steps diff bench clean conformance conformance-chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,17 @@ conformance-chromium: $(STAMP)
 	scripts/install-chromium
 	$(BIN)/python -m conformance.chromium
 	$(BIN)/python -m pytest -q conformance --conformance-backend chromium -rfE --tb=line $(QUICK) || [ $$? -eq 1 ]
+
+# bench/results.md and bench/results.json: bgfetch against curl, aria2c, httpx, aiohttp and
+# a trio+h11 floor on a loopback nginx (installed with apt-get when missing, as aria2c is).
+# Not part of `make test` or CI.  `make bench BENCH=--quick` for a short run.
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python bench/run.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
