@@ -30,8 +30,9 @@ from bgfetch.testing import WorkerRecorder, open_window_with_worker
 from bgfetch.url import parse_url
 
 ORIGIN = "https://example.test"
-BIG = bytes(range(256)) * 1024  # 256 KiB: several chunks, and several storage slices
-THROTTLE = 64 * 1024  # bytes per simulated second: BIG takes 4 s
+# Several chunks, and several storage slices (4 of the user agent's slices).
+BIG = bytes(range(256)) * (4 * current_records.STREAM_SLICE // 256)
+THROTTLE = len(BIG) // 4  # bytes per simulated second: BIG takes 4 s
 SUCCESS = {"current": "backgroundfetchsuccess", "2017-10-12": "backgroundfetched"}
 STORAGE_STREAMS = {"current": current_records, "2017-10-12": draft_records}
 

@@ -22,7 +22,9 @@ from bgfetch.resume import stall_timeout
 from bgfetch.url import Origin
 
 MAX_CONNECTIONS_PER_ORIGIN = 6  # as browsers do
-RECEIVE_SIZE = 64 * 1024
+RECEIVE_SIZE = 1024 * 1024
+"""Bytes one read asks of the stream: what a body chunk may be.  Large, for the cost of a
+chunk (h11 events, the body's layers, the record's steps) is per chunk, not per byte."""
 SEND_CHUNK = 64 * 1024
 MAX_HEAD_SIZE = 256 * 1024
 """Bytes the response heads of one exchange (interim 1xx ones and the final one) may
@@ -95,7 +97,8 @@ class Connection:
     async def _receive(self) -> bytes:
         self._waiting()
         try:
-            return bytes(await self.stream.receive_some(RECEIVE_SIZE))
+            data = await self.stream.receive_some(RECEIVE_SIZE)
+            return data if isinstance(data, bytes) else bytes(data)
         except STREAM_ERRORS as error:
             self._raise_if_stalled(error)
             raise
@@ -125,25 +128,29 @@ class Connection:
             await self._feed()
 
     async def _feed(self) -> None:
-        """Give h11 more bytes: those received and not yet given, else the next ones."""
-        if not self._unfed:
+        """Give h11 more bytes: those received and not yet given, else the next ones.
+
+        Bytes go to h11 as received, without a copy of ours, unless a head's budget
+        holds some back (those wait in ``_unfed``)."""
+        if self._unfed:
+            data, self._unfed = bytes(self._unfed), bytearray()
+        else:
             data = await self._receive()
             self.received += len(data)
             if not data:
                 self.h11.receive_data(b"")  # the end of the stream
                 return
-            self._unfed += data
-        if self.head_budget is None:
-            chunk = bytes(self._unfed)
-        elif self.head_budget == 0:
-            raise HeadTooLarge(
-                f"{self.origin}: the response head is larger than {MAX_HEAD_SIZE} bytes"
-            )
-        else:
-            chunk = bytes(self._unfed[: self.head_budget])
-            self.head_budget -= len(chunk)
-        del self._unfed[: len(chunk)]
-        self.h11.receive_data(chunk)
+        if self.head_budget is not None:
+            if self.head_budget == 0:
+                self._unfed = bytearray(data)
+                raise HeadTooLarge(
+                    f"{self.origin}: the response head is larger than {MAX_HEAD_SIZE} bytes"
+                )
+            if len(data) > self.head_budget:
+                self._unfed = bytearray(data[self.head_budget :])
+                data = data[: self.head_budget]
+            self.head_budget -= len(data)
+        self.h11.receive_data(data)
 
     @property
     def reusable(self) -> bool:

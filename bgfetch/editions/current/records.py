@@ -13,7 +13,7 @@ from bgfetch.sw.environment import Environment
 from . import concepts
 from .concepts import BackgroundFetchResponse
 
-STREAM_SLICE = 64 * 1024  # the "user agent determined slice" a pull reads from storage
+STREAM_SLICE = 1024 * 1024  # the "user agent determined slice" a pull reads from storage
 
 
 class BackgroundFetchRecord:

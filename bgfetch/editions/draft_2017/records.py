@@ -29,7 +29,7 @@ from bgfetch.sw.environment import Environment
 
 from .concepts import BackgroundFetchRecord
 
-STREAM_SLICE = 64 * 1024  # the "user agent determined slice" a pull reads from storage
+STREAM_SLICE = 1024 * 1024  # the "user agent determined slice" a pull reads from storage
 
 
 class BackgroundFetchFetch:
