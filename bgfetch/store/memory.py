@@ -1,4 +1,10 @@
-"""The in-memory store: bytes in bytearrays (appends are amortised linear).
+"""The in-memory store: bytes kept as the chunks they were appended in.
+
+A chunk of at least :data:`WHOLE_CHUNK` bytes is kept as appended (bytes are not
+copied again); smaller ones are gathered into one bytearray until it is that large,
+so a body that trickles in a byte at a time costs no object per byte.  A read from the
+start of a kept chunk returns that chunk alone, the chunk itself if asked for at
+least its length: a body read in the pieces it was stored in is never copied.
 
 It remembers nothing across a restart (``persistent`` is false: the editions save no
 state into it).  A byte sequence's memory goes when nothing can read it any more:
@@ -7,11 +13,15 @@ its record and every Response over it are gone.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from typing import Any
 
 from bgfetch.store.base import DEFAULT_QUOTA, check_quota
 from bgfetch.url import Origin
+
+WHOLE_CHUNK = 64 * 1024
+"""Appends at least this large are kept as they are; smaller ones are gathered."""
 
 
 class MemoryStore:
@@ -59,24 +69,54 @@ class MemoryBytes:
         self.id = id
         self._store = store
         self._origin = origin
-        self._data = bytearray()
+        self._chunks: list[bytes | bytearray] = []
+        self._starts: list[int] = []  # each chunk's offset
+        self._length = 0
         self._released = False
 
     def __len__(self) -> int:
-        return len(self._data)
+        return self._length
 
-    def append(self, data: bytes) -> None:
+    def append(self, data: bytes | bytearray | memoryview) -> None:
         if self._released:
             raise ValueError("cannot append to stored bytes whose space was released")
         self._store.reserve(self._origin, len(data))
-        self._data += data
+        if not data:
+            return
+        last = self._chunks[-1] if self._chunks else None
+        if len(data) >= WHOLE_CHUNK:
+            self._add(data if type(data) is bytes else bytes(data))
+        elif isinstance(last, bytearray) and len(last) < WHOLE_CHUNK:
+            last += data
+        else:
+            self._add(bytearray(data))
+        self._length += len(data)
+
+    def _add(self, chunk: bytes | bytearray) -> None:
+        self._starts.append(self._length)
+        self._chunks.append(chunk)
 
     def read(self, offset: int, size: int) -> bytes:
-        return bytes(self._data[offset : offset + size])
+        if offset >= self._length or size <= 0:
+            return b""
+        index = bisect.bisect_right(self._starts, offset) - 1
+        chunk, start = self._chunks[index], self._starts[index]
+        if offset == start and type(chunk) is bytes:  # a kept chunk, from its start
+            return chunk if len(chunk) <= size else chunk[:size]
+        pieces: list[bytes] = []
+        wanted = size
+        while wanted > 0 and index < len(self._chunks):
+            chunk, start = self._chunks[index], self._starts[index]
+            piece = chunk[offset - start : offset - start + wanted]
+            pieces.append(piece if type(piece) is bytes else bytes(piece))
+            wanted -= len(piece)
+            offset += len(piece)
+            index += 1
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
     def discard(self) -> None:
         self.release()
-        self._data = bytearray()
+        self._chunks, self._starts, self._length = [], [], 0
 
     def sync(self) -> None:
         pass  # memory is as durable as it gets
@@ -84,4 +124,4 @@ class MemoryBytes:
     def release(self) -> None:
         if not self._released:
             self._released = True
-            self._store.release(self._origin, len(self._data))
+            self._store.release(self._origin, self._length)
