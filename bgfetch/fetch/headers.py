@@ -6,6 +6,7 @@ them; names compare case-insensitively, as Fetch's "byte-case-insensitive".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Literal
 
@@ -23,7 +24,9 @@ class HeaderList:
             self.append(name, value)
 
     def copy(self) -> HeaderList:
-        return HeaderList(self._pairs)
+        copied = HeaderList()
+        copied._pairs = list(self._pairs)  # checked when they were appended
+        return copied
 
     def contains(self, name: str) -> bool:
         lower = name.lower()
@@ -112,10 +115,14 @@ def extract_token_list_values(name: str, header_list: HeaderList) -> list[str] |
     return values
 
 
+_NOT_IN_A_NAME = re.compile("[ \t\r\n:]")
+_NOT_IN_A_VALUE = re.compile("[\r\n\0]")
+
+
 def _check_header(name: str, value: str) -> None:
-    if not name or any(c in name for c in " \t\r\n:") or not name.isascii():
+    if not name or not name.isascii() or _NOT_IN_A_NAME.search(name):
         raise TypeError(f"{name!r} is not a valid header name")
-    if "\r" in value or "\n" in value or "\0" in value:
+    if _NOT_IN_A_VALUE.search(value):
         raise TypeError(f"the value of header {name!r} contains a forbidden character: {value!r}")
 
 
