@@ -537,6 +537,34 @@ async def test_wait_idle_waits_for_every_step_enqueued_so_far(autojump_clock):
         root.close()
 
 
+async def test_a_queue_drains_its_steps_without_yielding_after_each_yet_starves_no_one():
+    """What is queued runs without a trip through the scheduler after every step; a
+    checkpoint every DRAIN_LIMIT steps lets other tasks run meanwhile."""
+    log: list[str] = []
+    count = 3 * ParallelQueue.DRAIN_LIMIT
+    async with trio.open_nursery() as nursery:
+        root = TaskOwner.root("user agent", nursery)
+        queue = ParallelQueue("queue")
+        queue.start(root)
+        await trio.testing.wait_all_tasks_blocked()
+        for i in range(count):
+            queue.enqueue(lambda i=i: log.append(f"step {i}"))
+
+        async def other() -> None:
+            while len(log) < count + 3:
+                log.append("other")
+                await trio.lowlevel.checkpoint()
+
+        nursery.start_soon(other)
+        await queue.wait_idle()
+        steps_between = [i for i, entry in enumerate(log) if entry == "other"]
+        assert [entry for entry in log if entry != "other"] == [f"step {i}" for i in range(count)]
+        # Others ran while the queue drained, but only between batches of steps.
+        assert 2 <= len([i for i in steps_between if i < log.index(f"step {count - 1}")]) <= 4
+        assert log[: ParallelQueue.DRAIN_LIMIT].count("other") <= 1
+        root.close()
+
+
 async def test_a_queue_does_not_keep_the_objects_of_steps_it_has_run():
     class Payload:
         pass
