@@ -275,6 +275,7 @@ class ParallelQueue:
     _receive: trio.MemoryReceiveChannel[Steps] = attrs.field(init=False, repr=False)
     _idle: Condition = attrs.field(factory=Condition, init=False, repr=False)
     _pending: int = attrs.field(default=0, init=False, repr=False)
+    _not_begun: set[object] = attrs.field(factory=set, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         self._send, self._receive = trio.open_memory_channel[Steps](math.inf)
@@ -289,6 +290,22 @@ class ParallelQueue:
         except trio.ClosedResourceError:
             raise RuntimeError(f"{self.name} is closed: nothing may be enqueued") from None
         self._pending += 1
+
+    def enqueue_coalesced(self, key: object, steps: Steps) -> None:
+        """Enqueue *steps*, unless steps enqueued with the same *key* have not begun yet:
+        then those stand for these.  Only for steps that read the state they report when
+        they begin (so the earlier steps report what these would have, or later), and
+        that nothing waits for one by one: a progress update (SPEC-NOTES.md
+        SN-current-34, SN-2017-27)."""
+        if key in self._not_begun:
+            return
+
+        def begin() -> Any:
+            self._not_begun.discard(key)
+            return steps()
+
+        self.enqueue(begin)
+        self._not_begun.add(key)
 
     def close(self) -> None:
         """No more steps: the queue's task ends after running those already queued."""

@@ -7,6 +7,8 @@ Each test names the step it pins; its docstring quotes or paraphrases that step.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import trio
 import trio.testing
@@ -30,7 +32,7 @@ from bgfetch.editions.current.instances import (
     update_background_fetch_instances,
 )
 from bgfetch.fetch.request import InternalRequest
-from bgfetch.infra import ParallelQueue, TaskOwner
+from bgfetch.infra import EventLoop, ParallelQueue, TaskOwner
 from bgfetch.store.memory import MemoryStore
 from bgfetch.sw.registration import registration_object
 from bgfetch.url import parse_url
@@ -268,6 +270,44 @@ async def test_update_instances_no_event_when_nothing_changed(virtual_network, o
         assert registration.uploaded == 7
         ua.ui.find("unchanged").refuse()
         await harness.wait_settled("unchanged")
+
+
+@pytest.mark.step("#update-background-fetch-instance-algorithm", "1", "2", "6.10")
+async def test_update_instances_coalesced_while_queued(virtual_network, origin_server, monkeypatch):
+    """SPEC-NOTES.md SN-current-34 (the spec's Issue: "debounce this"): updates made while
+    earlier steps wait in the update handling queue, not yet begun, enqueue nothing; the
+    waiting steps read the values when they begin, so they queue one task per realm and
+    one event carries the newest values, and an update after they began is heard again."""
+    origin_server.add("/waiting", b"w")
+    queued: list[EventLoop] = []
+    queue_task = EventLoop.queue_task
+
+    def counted(loop: EventLoop, steps: Any) -> None:
+        queued.append(loop)
+        queue_task(loop, steps)
+
+    async with bgfetch.open_user_agent(network=virtual_network, permission="prompt") as ua:
+        harness = await Harness.open(ua)
+        registration = await harness.fetch("coalesced", "/waiting")
+        bg_fetch = concept(registration)
+        realms = [e for e in ua.environments if e.origin == registration.realm.origin]
+        progress = record_progress(registration)
+        await settle_updates(bg_fetch)
+        monkeypatch.setattr(EventLoop, "queue_task", counted)
+        for uploaded in (1, 2, 3):  # no checkpoint in between: the queue has not run
+            bg_fetch.uploaded = uploaded
+            update_background_fetch_instances(bg_fetch)
+        await settle_updates(bg_fetch)
+        assert [p.uploaded for p in progress] == [3]
+        assert len(queued) == len(realms)  # the steps ran once, not three times
+        bg_fetch.uploaded = 4
+        update_background_fetch_instances(bg_fetch)
+        await settle_updates(bg_fetch)
+        assert [p.uploaded for p in progress] == [3, 4]
+        assert len(queued) == 2 * len(realms)
+        monkeypatch.undo()
+        ua.ui.find("coalesced").refuse()
+        await harness.wait_settled("coalesced")
 
 
 @pytest.mark.step("#update-background-fetch-instance-algorithm", "6.4")

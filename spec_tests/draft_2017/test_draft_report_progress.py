@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import trio
 
@@ -11,6 +13,7 @@ from bgfetch.editions.draft_2017.instances import (
     ANCHOR,
     report_progress_for_background_fetch,
 )
+from bgfetch.infra import ParallelQueue
 from bgfetch.testing import WorkerRecorder
 
 from .support import FEATURE, ORIGIN, page, record_steps
@@ -44,6 +47,40 @@ async def test_step_3_unchanged_totals_report_nothing(draft_user_agent, origin_s
     report_progress_for_background_fetch(bg.background_fetch)
     await trio.sleep(1)
     assert heard == [] and [s for s in steps if s.algorithm == ANCHOR] == []
+
+
+@pytest.mark.step("#report-progress-for-background-fetch-algorithm", "1", "2", "5.2.2")
+async def test_reports_coalesced_while_queued(draft_user_agent, origin_server, monkeypatch):
+    """SPEC-NOTES.md SN-2017-27: reports made while earlier steps wait in the progress
+    handling queue, not yet begun, enqueue nothing; the waiting steps read the totals when
+    they begin, so one event carries the newest; a later report is enqueued and heard."""
+    origin_server.add("/slow.txt", FEATURE, delay=100)
+    registration = await page(draft_user_agent, WorkerRecorder().worker)
+    bg = await registration.background_fetch.fetch("coalesced", "/slow.txt")
+    queue = bg.background_fetch.progress_handling_queue
+    heard: list[int] = []
+    bg.add_event_listener("progress", lambda event: heard.append(bg.uploaded))
+    await trio.sleep(1)
+    enqueued: list[ParallelQueue] = []
+    enqueue = ParallelQueue.enqueue
+
+    def counted(into: ParallelQueue, steps: Any) -> None:
+        if into is queue:  # (not the realms' event loops)
+            enqueued.append(into)
+        enqueue(into, steps)
+
+    monkeypatch.setattr(ParallelQueue, "enqueue", counted)
+    for uploaded in (1, 2, 3):  # no checkpoint in between: the queue has not run
+        bg.background_fetch.uploaded = uploaded
+        report_progress_for_background_fetch(bg.background_fetch)
+    assert enqueued == [queue]
+    await trio.sleep(1)
+    assert heard == [3]
+    bg.background_fetch.uploaded = 4
+    report_progress_for_background_fetch(bg.background_fetch)
+    assert enqueued == [queue, queue]
+    await trio.sleep(1)
+    assert heard == [3, 4]
 
 
 @pytest.mark.step("#report-progress-for-background-fetch-algorithm", "4")

@@ -20,6 +20,8 @@ from .registration import BackgroundFetchRegistration
 if TYPE_CHECKING:
     from .manager import BackgroundFetchManager
 
+ANCHOR = "#update-background-fetch-instance-algorithm"
+
 
 def update_background_fetch_instances(bg_fetch: BackgroundFetch) -> None:
     """#update-background-fetch-instance-algorithm"""
@@ -87,8 +89,11 @@ def update_background_fetch_instances(bg_fetch: BackgroundFetch) -> None:
     # Not a spec step: once the background fetch is over its update handling queue is
     # closed (perform.py), and every instance has its result, so step 6.4 would abort
     # the steps anyway (SPEC-NOTES.md SN-current-22).
+    # Coalesced: while earlier steps wait in the queue, not yet begun, these are not
+    # enqueued again: those read the values when they begin (the spec's Issue: "debounce
+    # this"; SPEC-NOTES.md SN-current-34).
     if not bg_fetch.update_handling_queue.closed:
-        bg_fetch.update_handling_queue.enqueue(steps)
+        bg_fetch.update_handling_queue.enqueue_coalesced(ANCHOR, steps)
 
 
 def fire_a_background_fetch_click_event(bg_fetch: BackgroundFetch) -> None:

@@ -72,7 +72,9 @@ def report_progress_for_background_fetch(bg_fetch: BackgroundFetch) -> None:
 
             env.event_loop.queue_task(task)
 
-    bg_fetch.progress_handling_queue.enqueue(steps)
+    # Coalesced: while earlier steps wait in the queue, not yet begun, these are not
+    # enqueued again: those read the values when they begin (SPEC-NOTES.md SN-2017-27).
+    bg_fetch.progress_handling_queue.enqueue_coalesced(ANCHOR, steps)
 
 
 def get_a_background_fetch_registration_instance(
