@@ -216,11 +216,12 @@ class Response:
                 yield chunk
 
     async def bytes(self) -> bytes:
-        buffer = bytearray()
+        """The whole body: its chunks, joined once (a body in one chunk is that chunk)."""
+        pieces: list[bytes] = []
         async with aclosing(aiter(self)) as chunks:
             async for chunk in chunks:
-                buffer += chunk
-        return bytes(buffer)
+                pieces.append(chunk)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
     async def text(self) -> str:
         return (await self.bytes()).decode("utf-8", errors="replace")
