@@ -5,39 +5,25 @@ python bench/clients/aiohttp_client.py URL [URL ...] [--connections N]
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
-import time
+from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
+from common import main, timed_workers
 
 
-async def run(urls: list[str], connections: int) -> dict[str, float]:
-    read = 0
-    queue = list(reversed(urls))
+async def run(urls: list[str], connections: int) -> dict[str, Any]:
     connector = aiohttp.TCPConnector(limit=connections)
     async with aiohttp.ClientSession(connector=connector, auto_decompress=False) as session:
 
-        async def worker() -> None:
-            nonlocal read
-            while queue:
-                async with session.get(queue.pop()) as response:
-                    async for chunk in response.content.iter_chunked(1 << 20):
-                        read += len(chunk)
+        async def chunks(url: str) -> AsyncIterator[bytes]:
+            async with session.get(url) as response:
+                async for chunk in response.content.iter_chunked(1 << 20):
+                    yield chunk
 
-        start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(min(connections, len(urls)))))
-        return {"seconds": time.perf_counter() - start, "bytes": read}
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("urls", nargs="+")
-    parser.add_argument("--connections", type=int, default=6)
-    options = parser.parse_args()
-    print(json.dumps(asyncio.run(run(options.urls, options.connections))))
+        return await timed_workers(urls, connections, chunks)
 
 
 if __name__ == "__main__":
-    main()
+    main(__doc__, lambda urls, connections: asyncio.run(run(urls, connections)))

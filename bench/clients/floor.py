@@ -8,13 +8,12 @@ Prints one JSON line: seconds from the first request to the last body byte, byte
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 from urllib.parse import urlsplit
 
 import h11
 import trio
+from common import main
 
 
 async def client(queue: list[str], counts: list[int]) -> None:
@@ -47,13 +46,5 @@ async def run(urls: list[str], connections: int) -> dict[str, float]:
     return {"seconds": time.perf_counter() - start, "bytes": counts[0]}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("urls", nargs="+")
-    parser.add_argument("--connections", type=int, default=6)
-    options = parser.parse_args()
-    print(json.dumps(trio.run(run, options.urls, options.connections)))
-
-
 if __name__ == "__main__":
-    main()
+    main(__doc__, lambda urls, connections: trio.run(run, urls, connections))
