@@ -248,12 +248,15 @@ class FetchRun:
             manager = registration.background_fetch
             # With a store, the user agent restored what an earlier run left: a background
             # fetch still active (get() finds it), or one that settled but whose completion
-            # event was not handled (only its display shows it; the event comes again).
+            # event was not handled (only its display shows it; the event comes again, and
+            # may have come, even been handled, as the worker became active above).
             restored = _find_display(ua, options.id)
             self.bg = await manager.get(options.id)
             if self.bg is not None:
                 self.human.line(f"{options.id}: resuming the background fetch started earlier")
-            elif restored is not None and _event_pending(restored):
+            elif restored is not None and (
+                _event_pending(restored) or watch.heard(restored.bg_fetch)
+            ):
                 self.bg = SettledEarlier(restored)
                 self.human.line(
                     f"{options.id}: the background fetch started earlier has settled; "

@@ -160,6 +160,11 @@ class CompletionWatch:
         self._expected = bg_fetch
         self._match()
 
+    def heard(self, bg_fetch: Any) -> bool:
+        """Whether the completion event of *bg_fetch* came already (a restored background
+        fetch's, fired as soon as the worker was active again)."""
+        return any(event.background_fetch is bg_fetch for event in self._heard)
+
     def _listener(self, event: Any) -> None:
         self._heard.append(event)
         self._match()
