@@ -388,6 +388,9 @@ def write_report(all_cases: list[Case], options: argparse.Namespace, profiled: s
     ]
     for case in all_cases:
         lines += table(case)
+    analysis = HERE / "analysis.md"  # by hand: why the misses, and the next fixes
+    if analysis.exists():
+        lines += [analysis.read_text().strip(), ""]
     if profiled:
         lines += ["## Profile of the case furthest from its goal", "", profiled, ""]
     (options.out.with_suffix(".md")).write_text("\n".join(lines))

@@ -91,7 +91,7 @@ class Nginx:
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> str:
-        binary = ensure_installed("nginx", "nginx-light")
+        binary = ensure_installed("nginx", "nginx")
         port = free_port()
         (self.root / "tmp").mkdir(parents=True, exist_ok=True)
         conf = self.root / "nginx.conf"
