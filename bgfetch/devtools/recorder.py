@@ -122,6 +122,8 @@ class BackgroundFetchRecorder:
             self._request_completed(step, key)
 
     def _log(self, fetch: _Fetch, event_name: str, metadata: dict[str, str]) -> None:
+        if not self.context.is_recording(SERVICE):
+            return  # (the log would drop it: nothing to make for it)
         origin = parse_url(fetch.scope).origin
         assert origin is not None
         self.context.log(
