@@ -379,7 +379,8 @@ def write_report(all_cases: list[Case], options: argparse.Namespace, profiled: s
         "# bgfetch bench",
         "",
         f"`make bench` at {commit or 'an unknown commit'}, {when}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, nginx on loopback. "
+        f"Python {platform.python_version()}, nginx on loopback"
+        f"{' (--quick: 64 MiB, 200 small files, up to 100 fetches)' if options.quick else ''}. "
         f"Medians of {options.rounds} interleaved rounds after a warm-up; ratios are "
         "bgfetch's time over the competitor's, pair by pair within a round (below 1: bgfetch "
         "is faster). Absolute numbers are noisy on a shared machine; the ratios are the "
