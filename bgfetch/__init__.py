@@ -7,7 +7,9 @@ async with bgfetch.open_user_agent(network=net) as ua:
 
 from bgfetch.errors import (
     AbortError,
+    DataCloneError,
     DOMException,
+    InvalidAccessError,
     InvalidStateError,
     NotAllowedError,
     QuotaExceededError,
@@ -23,10 +25,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AbortError",
+    "DataCloneError",
     "DOMException",
     "ExtendableEvent",
     "FormData",
     "Headers",
+    "InvalidAccessError",
     "InvalidStateError",
     "NotAllowedError",
     "QuotaExceededError",

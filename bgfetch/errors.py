@@ -24,6 +24,16 @@ class AbortError(DOMException):
     name = "AbortError"
 
 
+class DataCloneError(DOMException):
+    """HTML's StructuredSerialize met a value it cannot serialize (postMessage())."""
+
+    name = "DataCloneError"
+
+
+class InvalidAccessError(DOMException):
+    name = "InvalidAccessError"
+
+
 class InvalidStateError(DOMException):
     name = "InvalidStateError"
 

@@ -21,14 +21,16 @@ from bgfetch.dom import Event
 from bgfetch.editions import EditionName, load_edition
 from bgfetch.fetch.fetching import Fetcher
 from bgfetch.fetch.http import ConnectionPool
-from bgfetch.infra import Condition, TaskOwner
+from bgfetch.infra import Condition, ParallelQueue, TaskOwner
 from bgfetch.net.base import Transport
 from bgfetch.observe import Observers, Step
 from bgfetch.permissions import Permissions, PermissionState
 from bgfetch.store.base import DEFAULT_QUOTA, Store
 from bgfetch.store.memory import MemoryStore
 from bgfetch.store.sqlite import SQLiteStore, StoreError
+from bgfetch.sw.caches import CacheBottles
 from bgfetch.sw.environment import Environment, Window
+from bgfetch.sw.lifecycle import control_new_window
 from bgfetch.sw.registration import Registration
 from bgfetch.ui import UserInterface
 from bgfetch.url import parse_url
@@ -94,6 +96,10 @@ class UserAgent:
         self.environments: list[Environment] = []
         self.registrations: dict[str, Registration] = {}
         self.registrations_changed = Condition()
+        # Service Workers' scope to job queue map: register and unregister jobs, by scope.
+        self.job_queues: dict[str, ParallelQueue] = {}
+        # Every origin's caches (Cache Storage), read back from a stored user agent's store.
+        self.cache_bottles = CacheBottles(store)
         # Every exception reported instead of raised (report_exception), in order.
         self.reported_errors: list[ReportedError] = []
         # The same list, by its first name: once only service workers' handler errors.
@@ -108,6 +114,7 @@ class UserAgent:
         """Open a window (a document) at *url*; *csp* is its Content-Security-Policy."""
         window = Window(self, parse_url(url), csp=csp)
         self.add_environment(window)
+        control_new_window(window)
         return window
 
     def add_environment(self, environment: Environment) -> None:

@@ -54,7 +54,7 @@ a step of a named sub-list).
 (``bgfetch.editions.draft_2017`` from current, ``..current`` from draft_2017, ...).
 
 **SPEC-NOTES pointers.**  Every ``###`` entry of SPEC-NOTES.md carries a unique id of
-its section (``SN-current-N``, ``SN-2017-N``, ``SN-fetch-N``).  In every module under
+its section (``SN-current-N``, ``SN-2017-N``, ``SN-fetch-N``, ``SN-sw-N``).  In every module under
 ``bgfetch/``, each occurrence of ``SPEC-NOTES`` in a comment or string is followed, in
 the same sentence, by at least one such id (``(SPEC-NOTES.md SN-current-3)``) or by a
 whole section (``SPEC-NOTES.md §2017``); every ``SN-...`` id cited exists.
@@ -109,13 +109,14 @@ NAMED_LIST = re.compile(
 )
 # SPEC-NOTES.md: a pointer to it, an entry's id, a section, an entry's heading.
 SPEC_NOTES = re.compile(r"SPEC-NOTES")
-NOTE_ID = re.compile(r"\bSN-(?:current|2017|fetch)-\d+\b")
-NOTE_SECTION = re.compile(r"§(?:current|2017|fetch)\b")
+NOTE_ID = re.compile(r"\bSN-(?:current|2017|fetch|sw)-\d+\b")
+NOTE_SECTION = re.compile(r"§(?:current|2017|fetch|sw)\b")
 NOTE_HEADING = re.compile(r"^### (?:(?P<id>SN-(?P<section>[a-z0-9]+)-\d+)\. )?")
 NOTE_SECTIONS = {
     "## Current edition": "current",
     "## 2017-10-12 edition": "2017",
     "## Fetch": "fetch",
+    "## Service Workers": "sw",
 }
 
 

@@ -12,14 +12,36 @@ from bgfetch import cli
 README = pathlib.Path(__file__).parent.parent / "README.md"
 
 
-def test_readme_example_runs_as_written(capsys):
+def readme_example(*, edition: str = "current") -> tuple[str, dict[str, object]]:
+    """The README's podcast example, and the namespace to run it in: as written, or
+    under the 2017-10-12 draft with the README's handler for the draft's event (and
+    ``bgfetch.open_user_agent`` opening that edition)."""
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
     example = next(block for block in blocks if "trio.run(main" in block)
-    exec(compile(example, "README.md", "exec"), {"__name__": "readme"})
+    namespace: dict[str, object] = {"__name__": "readme"}
+    if edition == "current":
+        return example, namespace
+    draft = next(block for block in blocks if '@worker.on("backgroundfetched")' in block)
+    program, run = example.split("trio.run(main")
+    return program + draft + "trio.run(main" + run, namespace
+
+
+@pytest.mark.parametrize("edition", ["current", "2017-10-12"])
+def test_readme_example_runs_as_written(capsys, monkeypatch, edition):
+    """Caches the episode in the completion handler, tells the page through clients,
+    updates the display: issue 11's podcast example, under both editions."""
+    import bgfetch
+
+    example, namespace = readme_example(edition=edition)
+    opened = bgfetch.open_user_agent
+    monkeypatch.setattr(
+        bgfetch, "open_user_agent", lambda **kwargs: opened(**kwargs, edition=edition)
+    )
+    exec(compile(example, "README.md", "exec"), namespace)
     out = capsys.readouterr().out
-    assert "https://example.test/ep-5.mp3 200 3000000" in out
-    assert "https://example.test/ep-5.jpg 200 7" in out
-    assert "success Episode 5 is ready" in out
+    assert "the worker says {'ready': 'episode-5'}" in out
+    assert "playing https://example.test/ep-5.mp3 3000000 bytes, from the cache" in out
+    assert "the display says Episode 5 is ready to play" in out
     assert "downloaded 3000007" in out
 
 

@@ -1,8 +1,14 @@
-"""Service workers: registrations, environments, functional events.  Edition-agnostic."""
+"""Service workers: registrations and their lifecycle, environments, functional events,
+Cache Storage, clients and messages.  Edition-agnostic."""
 
 from bgfetch.dom import Event
+from bgfetch.sw.caches import Cache, CacheStorage
+from bgfetch.sw.clients import Client, Clients, WindowClient
+from bgfetch.sw.clone import structured_clone
 from bgfetch.sw.environment import Environment, Window
 from bgfetch.sw.events import ExtendableEvent
+from bgfetch.sw.messages import ExtendableMessageEvent, MessageEvent
+from bgfetch.sw.objects import ServiceWorkerObject
 from bgfetch.sw.registration import (
     Registration,
     ServiceWorker,
@@ -12,13 +18,22 @@ from bgfetch.sw.registration import (
 )
 
 __all__ = [
+    "Cache",
+    "CacheStorage",
+    "Client",
+    "Clients",
     "Environment",
     "Event",
     "ExtendableEvent",
+    "ExtendableMessageEvent",
+    "MessageEvent",
     "Registration",
     "ServiceWorker",
     "ServiceWorkerGlobalScope",
+    "ServiceWorkerObject",
     "ServiceWorkerRegistration",
     "Window",
+    "WindowClient",
     "fire_functional_event",
+    "structured_clone",
 ]

@@ -1,12 +1,17 @@
-"""``navigator.service_worker``: register a worker, wait until one is ready."""
+"""``navigator.service_worker``: register a worker, wait until one is ready, hear the
+messages the service worker sends (ServiceWorkerContainer)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
+from bgfetch.dom import Event, EventHandler, EventTarget
 from bgfetch.errors import SecurityError
 from bgfetch.fetch.checks import is_potentially_trustworthy_origin
+from bgfetch.infra import Promise
 from bgfetch.sw.event_types import check_for_edition
+from bgfetch.sw.lifecycle import match_service_worker_registration, register, schedule_job
 from bgfetch.sw.registration import (
     Registration,
     ServiceWorker,
@@ -17,21 +22,52 @@ from bgfetch.waits import waiting_for
 
 if TYPE_CHECKING:
     from bgfetch.sw.environment import Window
+    from bgfetch.sw.objects import ServiceWorkerObject
 
 
-class ServiceWorkerContainer:
-    """ServiceWorkerContainer, for a window."""
+class ServiceWorkerContainer(EventTarget):
+    """ServiceWorkerContainer (Service Workers #serviceworkercontainer-interface), for a
+    window: its ``message`` and ``controllerchange`` events, with ``onmessage``.
+
+    Its client message queue is enabled from the start: a bgfetch window's document
+    has finished loading when ``open_window()`` returns (HTML enables it then;
+    SPEC-NOTES.md SN-sw-3)."""
+
+    onmessage = EventHandler("message")
+    onmessageerror = EventHandler("messageerror")
+    oncontrollerchange = EventHandler("controllerchange")
 
     def __init__(self, window: Window) -> None:
+        super().__init__()
         self.window = window
+
+    def call_listener(self, callback: Callable[[Event], Any], event: Event) -> None:
+        """A listener runs on the window's event loop (bgfetch.dom)."""
+        self.window.event_loop.call_listener(callback, event)
+
+    @property
+    def controller(self) -> ServiceWorkerObject | None:
+        """Service Workers #navigator-service-worker-controller"""
+        from bgfetch.sw.objects import service_worker_object
+
+        # 1. Let client be this's service worker client.
+        client = self.window
+        # 2. If client's active service worker is null, then return null.
+        if client.active_service_worker is None:
+            return None
+        # 3. Return the service worker object that represents it in this's realm.
+        return service_worker_object(client.active_service_worker, self.window)
 
     async def register(
         self, script: ServiceWorker, *, scope: str = "/"
     ) -> ServiceWorkerRegistration:
         """Register *script* for *scope* (a URL relative to the window's URL).
 
-        Resolves once the registration has an installing worker, as the web's
-        ``register()`` does; installing and activating go on in the background.
+        Resolves once the registration has an installing worker (or, registering the
+        script it already has, at once), as the web's ``register()`` does; installing
+        and activating go on in the background.  Registering another script at a scope
+        that has one is an update: the new worker waits until no window uses the old
+        one, unless it calls ``worker.skip_waiting()``.
         """
         if not isinstance(script, ServiceWorker):
             raise TypeError(f"register() takes a bgfetch.ServiceWorker, not {script!r}")
@@ -50,27 +86,14 @@ class ServiceWorkerContainer:
                 f"scope {scope_url.href} is not of the window's origin {self.window.origin}"
             )
         ua = self.window.user_agent
-        registration = ua.registrations.get(scope_url.href)
-        if registration is None:
-            registration = Registration(ua, scope_url)
-            ua.registrations[scope_url.href] = registration
-        ua.tasks.in_parallel(registration.install, script)
-        await registration.changed.wait_for(
-            lambda: (
-                registration.installing_worker is not None or registration.active_worker is not None
-            )
-        )
+        promise: Promise[Registration] = Promise()
+        schedule_job(ua, scope_url, lambda: register(ua, scope_url, script, promise))
+        registration = await promise
         return registration_object(registration, self.window)
 
     def matching_registration(self) -> Registration | None:
         """Match Service Worker Registration for the window's URL: the longest scope prefix."""
-        url = self.window.url.href
-        matches = [
-            reg
-            for scope, reg in self.window.user_agent.registrations.items()
-            if url.startswith(scope)
-        ]
-        return max(matches, key=lambda reg: len(reg.scope_url.href), default=None)
+        return match_service_worker_registration(self.window.user_agent, self.window.url)
 
     async def get_registration(self) -> ServiceWorkerRegistration | None:
         registration = self.matching_registration()
@@ -90,6 +113,9 @@ class ServiceWorkerContainer:
         registration = active()
         assert registration is not None
         return registration_object(registration, self.window)
+
+    def start_messages(self) -> None:
+        """Service Workers #navigator-service-worker-startMessages (enabled already)."""
 
     def _why_not_ready(self) -> str:
         """Why ``ready`` has not resolved (bgfetch.waits): what a stuck test is told."""

@@ -8,6 +8,8 @@ loop on which tasks are queued.
 
 from __future__ import annotations
 
+import itertools
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -17,10 +19,13 @@ from bgfetch.infra import EventLoop, TaskOwner
 from bgfetch.url import URL, Origin, parse_url
 
 if TYPE_CHECKING:
+    from bgfetch.sw.caches import CacheStorage
     from bgfetch.sw.container import ServiceWorkerContainer
+    from bgfetch.sw.registration import WorkerInstance
     from bgfetch.useragent import UserAgent
 
 T = TypeVar("T")
+_creation_order = itertools.count(1)
 
 
 class Environment:
@@ -41,6 +46,13 @@ class Environment:
         # (set when the user agent adds it).
         self.tasks: TaskOwner = TaskOwner(f"{self.kind} {url.href} (not started)")
         self._realm: dict[tuple[str, int], Any] = {}
+        # HTML's environment id, and the service worker client's concepts (Service
+        # Workers #dfn-service-worker-client): its active service worker (the worker that
+        # controls it) and its discarded flag.  Its execution ready flag is set at once.
+        self.id = str(uuid.uuid4())
+        self.creation_order = next(_creation_order)
+        self.active_service_worker: WorkerInstance | None = None
+        self.discarded = False
 
     @property
     def api_base_url(self) -> URL:
@@ -61,6 +73,15 @@ class Environment:
                 f"{member} is [SecureContext]: {self.origin.serialize()} is not a potentially "
                 "trustworthy origin (https, or http on localhost or a loopback address)"
             )
+
+    @property
+    def caches(self) -> CacheStorage:
+        """``self.caches`` (WindowOrWorkerGlobalScope), [SecureContext]: this realm's
+        CacheStorage."""
+        from bgfetch.sw.caches import cache_storage
+
+        self.require_secure_context("caches")
+        return cache_storage(self)
 
     def parse(self, url: str) -> URL:
         """Parse *url* against this environment's API base URL."""
@@ -106,9 +127,27 @@ class Window(Environment):
         from bgfetch.sw.container import ServiceWorkerContainer
 
         self.navigator = Navigator(self, ServiceWorkerContainer(self))
+        # Its browsing context's focus: when it was last focused (0: never), for
+        # WindowClient's focus state and Clients.matchAll()'s order.
+        self.focused_at = 0
+
+    @property
+    def focused(self) -> bool:
+        """HTML's "has focus steps": the window focused most recently has focus."""
+        windows = [env for env in self.user_agent.environments if isinstance(env, Window)]
+        latest = max(windows, key=lambda window: window.focused_at, default=None)
+        return latest is self and self.focused_at > 0
+
+    def focus(self) -> None:
+        """HTML's focusing steps, for this window's browsing context."""
+        self.focused_at = next(_creation_order)
 
     async def close(self) -> None:
         """Close the window: it stops receiving tasks (progress events, promises)."""
+        from bgfetch.sw.lifecycle import handle_service_worker_client_unload
+
         self.user_agent.environments.remove(self)
+        self.discarded = True
         self.event_loop.close()
         self.tasks.close()  # its listeners and the record objects' work end with it
+        handle_service_worker_client_unload(self)

@@ -11,26 +11,78 @@ through the user agent's edition.
 
 from __future__ import annotations
 
+import contextvars
 import inspect
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import attrs
-import trio
 
 from bgfetch.dom import create_an_event
-from bgfetch.infra import Condition
+from bgfetch.infra import Condition, Promise
 from bgfetch.sw.environment import Environment
 from bgfetch.sw.event_types import check_event_type
 from bgfetch.sw.events import ExtendableEvent
 from bgfetch.url import URL
 
 if TYPE_CHECKING:
+    from bgfetch.sw.caches import CacheStorage
+    from bgfetch.sw.clients import Clients
+    from bgfetch.sw.objects import ServiceWorkerObject
     from bgfetch.useragent import UserAgent
 
 Handler = Callable[[Any], Any]
 H = TypeVar("H", bound=Handler)
 E = TypeVar("E", bound=ExtendableEvent)
+
+
+class _EventHandlerListener:
+    """The listener an event handler attribute adds: it stands for the attribute's value
+    (ServiceWorker.handlers() gives the value)."""
+
+    def __init__(self, type: str) -> None:
+        self.type = type
+
+    def __call__(self, event: Any) -> None:  # pragma: no cover - handlers() resolves it
+        raise AssertionError("an event handler's listener is never called itself")
+
+
+class EventHandlerAttribute:
+    """An event handler IDL attribute (HTML #event-handler-attributes) on a ServiceWorker
+    script: set to a function, its listener is added where the list then ends (at the
+    first set, "activate an event handler"); set again, the value changes in place; set
+    to None, the listener is removed ("deactivate")."""
+
+    type: str
+
+    def __set_name__(self, owner: object, name: str) -> None:
+        self.type = name.removeprefix("on")
+
+    @overload
+    def __get__(self, obj: None, owner: object) -> EventHandlerAttribute: ...
+    @overload
+    def __get__(self, obj: ServiceWorker, owner: object) -> Handler | None: ...
+    def __get__(
+        self, obj: ServiceWorker | None, owner: object
+    ) -> EventHandlerAttribute | Handler | None:
+        if obj is None:
+            return self
+        return obj._event_handlers.get(self.type)
+
+    def __set__(self, obj: ServiceWorker, value: Handler | None) -> None:
+        if value is not None and not callable(value):
+            raise TypeError(f"on{self.type} must be a function or None, not {value!r}")
+        listeners = obj._handlers.setdefault(self.type, [])
+        active = any(isinstance(h, _EventHandlerListener) for h in listeners)
+        if value is None:
+            obj._event_handlers.pop(self.type, None)
+            listeners[:] = [h for h in listeners if not isinstance(h, _EventHandlerListener)]
+            if not listeners:
+                del obj._handlers[self.type]  # it listens for the type no more
+            return
+        obj._event_handlers[self.type] = value
+        if not active:
+            listeners.append(_EventHandlerListener(self.type))
 
 
 class ServiceWorker:
@@ -44,6 +96,7 @@ class ServiceWorker:
     def __init__(self, name: str = "service-worker") -> None:
         self.name = name
         self._handlers: dict[str, list[Handler]] = {}
+        self._event_handlers: dict[str, Handler] = {}  # the on<type> attributes set
 
     def on(self, type: str) -> Callable[[H], H]:
         """Decorator: add the function as a listener for *type* events.
@@ -72,7 +125,60 @@ class ServiceWorker:
         self._handlers.setdefault(type, []).append(handler)
 
     def handlers(self, type: str) -> list[Handler]:
-        return list(self._handlers.get(type, []))
+        return [
+            self._event_handlers[type] if isinstance(handler, _EventHandlerListener) else handler
+            for handler in self._handlers.get(type, [])
+        ]
+
+    # The global scope's event handler attributes (Service Workers
+    # #service-worker-global-scope-event-handlers, and Background Fetch's: the current
+    # edition's, then the 2017-10-12 draft's backgroundfetched), as HTML defines them:
+    # ``worker.onbackgroundfetchsuccess = handler``.
+    oninstall = EventHandlerAttribute()
+    onactivate = EventHandlerAttribute()
+    onmessage = EventHandlerAttribute()
+    onbackgroundfetchsuccess = EventHandlerAttribute()
+    onbackgroundfetchfail = EventHandlerAttribute()
+    onbackgroundfetchabort = EventHandlerAttribute()
+    onbackgroundfetchclick = EventHandlerAttribute()
+    onbackgroundfetched = EventHandlerAttribute()
+
+    # The running realm's ``self``: what a handler of this worker sees of the global scope
+    # it runs in (this object may run in several user agents at once; each handler sees
+    # its own realm's).
+    @property
+    def registration(self) -> ServiceWorkerRegistration:
+        """``self.registration`` of the global scope the calling handler runs in."""
+        return self._running_scope("registration").registration
+
+    @property
+    def caches(self) -> CacheStorage:
+        """``self.caches`` of the global scope the calling handler runs in."""
+        return self._running_scope("caches").caches
+
+    @property
+    def clients(self) -> Clients:
+        """``self.clients`` of the global scope the calling handler runs in."""
+        return self._running_scope("clients").clients
+
+    def skip_waiting(self) -> Promise[None]:
+        """``self.skipWaiting()`` of the global scope the calling handler runs in."""
+        return self._running_scope("skip_waiting()").skip_waiting()
+
+    def _running_scope(self, what: str) -> ServiceWorkerGlobalScope:
+        scope = running_global_scope.get()
+        if scope is None:
+            raise RuntimeError(
+                f"worker.{what} is the running service worker's: it can be used only in "
+                f"a handler of {self!r} (or what it calls) while an event is dispatched; on "
+                "a page use the window's (window.caches, window.navigator.service_worker)"
+            )
+        if scope.worker.script is not self:
+            raise RuntimeError(
+                f"worker.{what} of {self!r} used in a handler of {scope.worker.script!r}: "
+                "each worker's global scope is its own"
+            )
+        return scope
 
     def event_types(self) -> list[str]:
         """The event types this worker listens for."""
@@ -82,40 +188,94 @@ class ServiceWorker:
         return f"<ServiceWorker {self.name}>"
 
 
+# The global scope whose event a handler is running for: set by each dispatch (and
+# copied into the tasks a handler starts), so ``worker.caches`` is that realm's.
+running_global_scope: contextvars.ContextVar[ServiceWorkerGlobalScope | None] = (
+    contextvars.ContextVar("running_global_scope", default=None)
+)
+
+
 class ServiceWorkerGlobalScope(Environment):
-    """The environment a service worker runs in; ``registration`` is its realm's object."""
+    """The environment a service worker runs in: ``self.registration``, ``self.caches``,
+    ``self.clients`` of its realm (which the running handler reads as ``worker.*``)."""
 
     kind = "service worker"
 
     def __init__(self, user_agent: UserAgent, worker: WorkerInstance) -> None:
         super().__init__(user_agent, worker.registration.scope_url)
         self.worker = worker
+        self._dispatching: ExtendableEvent | None = None
+
+    def handling(self) -> list[ExtendableEvent]:
+        """The events this global scope is handling: being dispatched, or extended."""
+        events = list(self.worker.set_of_extended_events)
+        if self._dispatching is not None:
+            events.append(self._dispatching)
+        return [event for event in events if event.active]
 
     @property
     def registration(self) -> ServiceWorkerRegistration:
+        """Service Workers #service-worker-global-scope-registration"""
         return registration_object(self.worker.registration, self)
 
+    @property
+    def clients(self) -> Clients:
+        """Service Workers #service-worker-global-scope-clients"""
+        from bgfetch.sw.clients import Clients
+
+        return self.platform_object("Clients", self, lambda: Clients(self))
+
+    def skip_waiting(self) -> Promise[None]:
+        """Service Workers #service-worker-global-scope-skipwaiting"""
+        from bgfetch.sw.lifecycle import try_activate
+
+        # 1. Let promise be a new promise.
+        promise: Promise[None] = Promise()
+        worker = self.worker
+
+        # 2. Run the following substeps in parallel:
+        async def steps() -> None:
+            # 2.1. Set service worker's skip waiting flag.
+            worker.skip_waiting_flag = True
+            # 2.2. Invoke Try Activate with service worker's containing registration.
+            try_activate(worker.registration)
+            # 2.3. Queue a task on service worker's event loop to resolve promise.
+            self.event_loop.queue_task(lambda: promise.resolve(None))
+
+        self.tasks.in_parallel(steps)
+        # 3. Return promise.
+        return promise
+
     def dispatch(self, event: ExtendableEvent) -> None:
-        """Dispatch *event* to the script's handlers (run as a task of this event loop)."""
+        """Dispatch *event* to the script's handlers (run as a task of this event loop),
+        each running with this global scope as the running realm's."""
         event.dispatching = True
         event._owner = self.tasks
-        for handler in self.worker.script.handlers(event.type):
-            if inspect.iscoroutinefunction(handler):
-                # An async handler is part of the dispatch until it returns (events.py).
-                event.pending_promises += 1
-                self.tasks.in_parallel(self._run_handler, handler, event)
-                continue
-            try:
-                result = handler(event)
-            except Exception as error:
-                self.user_agent.report_handler_error(event, error)
-                continue
-            if inspect.isawaitable(result):
-                event.wait_until(result)
+        token = running_global_scope.set(self)
+        self._dispatching = event
+        try:
+            for handler in self.worker.script.handlers(event.type):
+                if inspect.iscoroutinefunction(handler):
+                    # An async handler is part of the dispatch until it returns (events.py).
+                    event.pending_promises += 1
+                    self.tasks.in_parallel(self._run_handler, handler, event)
+                    continue
+                try:
+                    result = handler(event)
+                except Exception as error:
+                    self.user_agent.report_handler_error(event, error)
+                    continue
+                if inspect.isawaitable(result):
+                    event.wait_until(result)
+        finally:
+            running_global_scope.reset(token)
+            self._dispatching = None
         event.dispatching = False
         event._notify()
+        update_service_worker_extended_events_set(self.worker, event)
 
     async def _run_handler(self, handler: Handler, event: ExtendableEvent) -> None:
+        running_global_scope.set(self)  # this task's own context
         try:
             await handler(event)
         except Exception as error:
@@ -128,16 +288,45 @@ class ServiceWorkerGlobalScope(Environment):
             event._notify()
 
 
+def update_service_worker_extended_events_set(
+    worker: WorkerInstance, event: ExtendableEvent
+) -> None:
+    """Service Workers #update-service-worker-extended-events-set-algorithm (and, as the
+    notes of Install and Unregister say, Activate and Clear Registration are tried again
+    once the extended events settle)."""
+    from bgfetch.sw.lifecycle import extended_events_settled
+
+    # 1. Assert: event's dispatch flag is unset.
+    assert not event.dispatching
+    # 2. For each item of worker's set of extended events: remove it if not active.
+    worker.set_of_extended_events = [e for e in worker.set_of_extended_events if e.active]
+    # 3. If event is active, append event to worker's set of extended events.
+    if event.active:
+        worker.set_of_extended_events.append(event)
+
+        def settled() -> None:
+            # Not a spec step: an event no longer active leaves the set at once (the
+            # spec removes it at the next update; SPEC-NOTES.md SN-sw-5).
+            if event in worker.set_of_extended_events:
+                worker.set_of_extended_events.remove(event)
+            extended_events_settled(worker)
+
+        event.when_inactive(settled)
+
+
+State = Literal["parsed", "installing", "installed", "activating", "activated", "redundant"]
+
+
 @attrs.define(eq=False)
 class WorkerInstance:
     """The spec's *service worker* concept: a script, a state, a global object."""
 
     script: ServiceWorker
     registration: Registration
-    state: Literal["parsed", "installing", "installed", "activating", "activated", "redundant"] = (
-        "parsed"
-    )
+    state: State = "parsed"
     global_scope: ServiceWorkerGlobalScope | None = None
+    skip_waiting_flag: bool = False
+    set_of_extended_events: list[ExtendableEvent] = attrs.field(factory=list, repr=False)
 
     def run(self) -> ServiceWorkerGlobalScope:
         """Run Service Worker: set up its global scope and event loop once."""
@@ -147,10 +336,32 @@ class WorkerInstance:
             ua.add_environment(self.global_scope)
         return self.global_scope
 
+    def run_or_fail(self) -> ServiceWorkerGlobalScope | None:
+        """Run Service Worker, whose result is *failure* (None) for a worker that is
+        redundant: terminated, it runs no more."""
+        return None if self.state == "redundant" else self.run()
+
+    def terminate(self) -> None:
+        """Terminate Service Worker: its global scope's event loop and tasks end (its
+        handlers are cancelled: an event they were handling was never handled)."""
+        scope, self.global_scope = self.global_scope, None
+        if scope is not None:
+            ua = self.registration.user_agent
+            if scope in ua.environments:
+                ua.environments.remove(scope)
+            scope.discarded = True
+            scope.event_loop.close()
+            scope.tasks.close()
+        self.set_of_extended_events = []
+
+    def __repr__(self) -> str:
+        return f"<WorkerInstance {self.script.name} {self.state}>"
+
 
 @attrs.define(eq=False)
 class Registration:
-    """The spec's *service worker registration* concept."""
+    """The spec's *service worker registration* concept.  It is *unregistered* once the
+    user agent's registration map no longer holds it."""
 
     user_agent: UserAgent = attrs.field(repr=False)
     scope_url: URL
@@ -168,44 +379,9 @@ class Registration:
     def origin(self) -> Any:
         return self.scope_url.origin
 
-    async def install(self, script: ServiceWorker) -> None:
-        """Install then Activate (Service Workers #installation-algorithm, #activation-algorithm):
-        fire ``install`` and ``activate``, each awaited until no longer active."""
-        worker = WorkerInstance(script, self)
-        self.installing_worker = worker
-        worker.state = "installing"
-        self.changed.notify()
-        scope = worker.run()
-        if not await _fire_and_wait(scope, create_an_event(ExtendableEvent("install"))):
-            worker.state = "redundant"
-            self.installing_worker = None
-            self.changed.notify()
-            return
-        self.installing_worker = None
-        self.waiting_worker = worker
-        worker.state = "installed"
-        self.changed.notify()
-        self.waiting_worker = None
-        self.active_worker = worker
-        worker.state = "activating"
-        self.changed.notify()
-        await _fire_and_wait(scope, create_an_event(ExtendableEvent("activate")))
-        worker.state = "activated"
-        self.changed.notify()
-
-
-async def _fire_and_wait(scope: ServiceWorkerGlobalScope, event: ExtendableEvent) -> bool:
-    """Dispatch a lifecycle event; False if a handler or wait_until promise failed."""
-    done = trio.Event()
-
-    def task() -> None:
-        scope.dispatch(event)
-        done.set()
-
-    scope.event_loop.queue_task(task)
-    await done.wait()
-    await event.wait_inactive()
-    return not event.errors and not scope.user_agent.handler_errors_for(event)
+    @property
+    def unregistered(self) -> bool:
+        return self.user_agent.registrations.get(self.scope_url.href) is not self
 
 
 def fire_functional_event(
@@ -214,31 +390,60 @@ def fire_functional_event(
     create_event: Callable[[ServiceWorkerGlobalScope], E],
     then: Callable[[E], None] | None = None,
 ) -> bool:
-    """Fire a functional event (Service Workers #fire-functional-event).
+    """Fire a functional event (Service Workers #fire-functional-event-algorithm).
 
     *create_event* builds the event in the worker's realm (its global scope);
     *then*, if given, is called with the dispatched event ("then run these steps with
     dispatchedEvent in parallel": the caller starts them in parallel, as a task of
     whoever owns them).  Returns False when there is no active worker to receive it.
     """
-    # 1-2. Let activeWorker be registration's active worker; nothing to do without one.
+    # 1. Assert: registration's active worker is not null.  (A caller may fire at a
+    # registration without one: nothing happens, and it is told so.)
+    # 2. Let activeWorker be registration's active worker.
     active_worker = registration.active_worker
     if active_worker is None:
         return False
-    # 3. Run Service Worker (its global scope and event loop).
-    scope = active_worker.run()
+    # 3. (Should Skip Event: bgfetch dispatches every event, listened to or not.)
 
-    # 4. Queue a task on activeWorker's event loop to create, initialize and dispatch the event.
-    def task() -> None:
-        # 4.1-4.2. Let event be the result of creating an event with eventConstructor, in
-        # the relevant realm of activeWorker's global object (the user agent's: trusted).
-        event = create_an_event(create_event(scope))
-        assert event.type == name, f"{name} fired with an event of type {event.type}"
-        scope.dispatch(event)
-        if then is not None:
-            then(event)
+    def queue() -> None:
+        # 5. Run Service Worker; if that is failure (it became redundant), return.
+        scope = active_worker.run_or_fail()
+        if scope is None:
+            return
 
-    scope.event_loop.queue_task(task)
+        # 6. Queue a task to create, initialize and dispatch the event.
+        def task() -> None:
+            # 6.1-6.2. Let event be the result of creating an event with eventConstructor,
+            # in the relevant realm of activeWorker's global object (the user agent's:
+            # trusted), with initialization.
+            event = create_an_event(create_event(scope))
+            assert event.type == name, f"{name} fired with an event of type {event.type}"
+            # 6.3. Dispatch event on activeWorker's global object.  6.4. Update Service
+            # Worker Extended Events Set (dispatch does).
+            scope.dispatch(event)
+            # 6.5. If postDispatchSteps is not null, run them with event.
+            if then is not None:
+                then(event)
+
+        scope.event_loop.queue_task(task)
+
+    # 4. If activeWorker's state is "activating", wait for it to become "activated".  (The
+    # wait is a task of its global scope, which Activate runs: a worker terminated
+    # meanwhile discards the event with it.)
+    if active_worker.state == "activating":
+        activating_scope = active_worker.run_or_fail()
+        if activating_scope is None:
+            return True
+
+        async def when_activated() -> None:
+            await registration.changed.wait_for(
+                lambda: active_worker.state in ("activated", "redundant")
+            )
+            queue()
+
+        activating_scope.tasks.in_parallel(when_activated)
+    else:
+        queue()
     return True
 
 
@@ -254,17 +459,25 @@ class ServiceWorkerRegistration:
     def scope(self) -> str:
         return self.registration.scope_url.href
 
-    @property
-    def installing(self) -> WorkerInstance | None:
-        return self.registration.installing_worker
+    def _worker(self, worker: WorkerInstance | None) -> ServiceWorkerObject | None:
+        from bgfetch.sw.objects import service_worker_object
+
+        return None if worker is None else service_worker_object(worker, self.environment)
 
     @property
-    def waiting(self) -> WorkerInstance | None:
-        return self.registration.waiting_worker
+    def installing(self) -> ServiceWorkerObject | None:
+        """Service Workers #navigator-service-worker-installing"""
+        return self._worker(self.registration.installing_worker)
 
     @property
-    def active(self) -> WorkerInstance | None:
-        return self.registration.active_worker
+    def waiting(self) -> ServiceWorkerObject | None:
+        """Service Workers #navigator-service-worker-waiting"""
+        return self._worker(self.registration.waiting_worker)
+
+    @property
+    def active(self) -> ServiceWorkerObject | None:
+        """Service Workers #navigator-service-worker-active"""
+        return self._worker(self.registration.active_worker)
 
     @property
     def background_fetch(self) -> Any:
@@ -277,6 +490,23 @@ class ServiceWorkerRegistration:
             edition = self.registration.user_agent.edition
             self._background_fetch = edition.new_manager(self)
         return self._background_fetch
+
+    async def unregister(self) -> bool:
+        """Service Workers #navigator-service-worker-unregister"""
+        from bgfetch.sw.lifecycle import schedule_job, unregister
+
+        # 1. Let registration be the service worker registration.
+        registration = self.registration
+        # 2. Let promise be a new promise.
+        promise: Promise[bool] = Promise()
+
+        # 3-4. Create an unregister job and schedule it.
+        async def job() -> None:
+            unregister(registration.user_agent, registration.scope_url, promise)
+
+        schedule_job(registration.user_agent, registration.scope_url, job)
+        # 5. Return promise.
+        return await promise
 
     def __repr__(self) -> str:
         return f"<ServiceWorkerRegistration scope={self.scope}>"
