@@ -258,6 +258,21 @@ async def test_the_global_scope_of_another_worker_is_not_this_ones(user_agent, o
         mine.skip_waiting()
 
 
+@pytest.mark.parametrize("bgfetch_edition", EDITIONS)
+async def test_an_other_editions_handler_attribute_is_refused_at_register(
+    user_agent, bgfetch_edition
+):
+    other = {"current": "backgroundfetched", "2017-10-12": "backgroundfetchsuccess"}
+    worker = bgfetch.ServiceWorker()
+    setattr(worker, f"on{other[bgfetch_edition]}", lambda event: None)
+    window = await user_agent.open_window(f"{ORIGIN}/")
+    with pytest.raises(ValueError, match=other[bgfetch_edition]):
+        await window.navigator.service_worker.register(worker)
+    setattr(worker, f"on{other[bgfetch_edition]}", None)  # it listens for nothing then
+    assert worker.event_types() == []
+    await window.navigator.service_worker.register(worker)
+
+
 async def test_one_worker_in_two_user_agents_sees_each_realm(virtual_network, origin_server):
     worker = bgfetch.ServiceWorker()
     seen = []
