@@ -3,8 +3,39 @@ and matchAll() (and the 2017 draft's fetches' match()) use to pick records."""
 
 from __future__ import annotations
 
-from bgfetch.fetch.request import InternalRequest
+from typing import Literal, overload
+
+from bgfetch.fetch.request import InternalRequest, Request, RequestInfo
 from bgfetch.fetch.response import InternalResponse
+from bgfetch.url import URL
+
+
+@overload
+def query_request(
+    request: RequestInfo, base_url: URL, *, ignore_method: bool
+) -> InternalRequest | Literal[False]: ...
+@overload
+def query_request(request: None, base_url: URL, *, ignore_method: bool) -> None: ...
+def query_request(
+    request: RequestInfo | None, base_url: URL, *, ignore_method: bool
+) -> InternalRequest | None | Literal[False]:
+    """Service Workers #cache-matchall steps 1-2: the query a Cache's matchAll() and keys()
+    make of their request argument (None: every item; False: a non-GET Request without
+    ignoreMethod, which matches nothing).  BackgroundFetchRegistration's match() makes its
+    query the same way."""
+    # 1. Let r be null.  2. If the optional argument request is not omitted, then:
+    if request is None:
+        return None
+    # 2.1. If request is a Request object, then:
+    if isinstance(request, Request):
+        # 2.1.1. Set r to request's request.
+        r = request.request
+        # 2.1.2. If r's method is not `GET` and ignoreMethod is false, match nothing.
+        if r.method != "GET" and not ignore_method:
+            return False
+        return r
+    # 2.2. Else: set r to the request of a new Request with request (which may throw).
+    return Request(request, base_url=base_url).request
 
 
 def request_matches_cached_item(

@@ -34,7 +34,7 @@ from bgfetch.store.codec import (
     response_from_json,
     response_to_json,
 )
-from bgfetch.sw.cache import request_matches_cached_item
+from bgfetch.sw.cache import query_request, request_matches_cached_item
 from bgfetch.url import Origin, parse_url
 
 if TYPE_CHECKING:
@@ -349,25 +349,6 @@ class Cache:
         """ "The associated request of invoking the Request constructor with request"."""
         return Request(request, base_url=self.realm.api_base_url).request
 
-    def _query(
-        self, request: RequestInfo | None, options: CacheQueryOptions
-    ) -> InternalRequest | None | Literal[False]:
-        """Steps 1-2 of matchAll() and keys(): the query (None: every item; False: a
-        non-GET Request without ignoreMethod, which matches nothing)."""
-        # 1. Let r be null.  2. If the optional argument request is not omitted, then:
-        if request is None:
-            return None
-        # 2.1. If request is a Request object, then:
-        if isinstance(request, Request):
-            # 2.1.1. Set r to request's request.
-            r = request.request
-            # 2.1.2. If r's method is not `GET` and ignoreMethod is false, match nothing.
-            if r.method != "GET" and not options.ignore_method:
-                return False
-            return r
-        # 2.2. Else: set r to the request of a new Request with request (which may throw).
-        return self._request(request)
-
     async def match(
         self,
         request: RequestInfo,
@@ -398,7 +379,7 @@ class Cache:
         """Service Workers #cache-matchall"""
         options = CacheQueryOptions(ignore_search, ignore_method, ignore_vary)
         # 1-2. Let r be the query.
-        r = self._query(request, options)
+        r = query_request(request, self.realm.api_base_url, ignore_method=options.ignore_method)
         if r is False:
             return []
         # 3. Let realm be this's relevant realm.  4. Let promise be a new promise.
@@ -566,7 +547,7 @@ class Cache:
         """Service Workers #cache-keys"""
         options = CacheQueryOptions(ignore_search, ignore_method, ignore_vary)
         # 1-2. Let r be the query.
-        r = self._query(request, options)
+        r = query_request(request, self.realm.api_base_url, ignore_method=options.ignore_method)
         if r is False:
             return []
         # 3. Let realm be this's relevant realm.  4. Let promise be a new promise.

@@ -11,9 +11,9 @@ from typing import Any
 
 from bgfetch.dom import Event, EventHandler, EventTarget
 from bgfetch.errors import InvalidStateError
-from bgfetch.fetch.request import Request, RequestInfo
+from bgfetch.fetch.request import RequestInfo
 from bgfetch.infra import Promise
-from bgfetch.sw.cache import request_matches_cached_item
+from bgfetch.sw.cache import query_request, request_matches_cached_item
 from bgfetch.sw.environment import Environment
 
 from . import concepts
@@ -127,14 +127,9 @@ class BackgroundFetchRegistration(EventTarget):
         # item" takes a request.  The query is made as Cache's matchAll makes it: a Request
         # from the RequestInfo; a non-GET query matches nothing unless ignoreMethod; an
         # undefined request matches every record (SPEC-NOTES.md SN-current-15).
-        query = None
-        if isinstance(request, Request):
-            query = request.request  # (Cache: a Request's request, not a new Request's)
-        elif request is not None:
-            query = Request(request, base_url=self.realm.api_base_url).request
-        if query is not None:
-            if query.method != "GET" and not ignore_method:
-                return []
+        query = query_request(request, self.realm.api_base_url, ignore_method=ignore_method)
+        if query is False:
+            return []
         # 2. Let promise be a new promise.
         promise: Promise[list[BackgroundFetchRecord]] = Promise()
         # 3. Run these steps in parallel:

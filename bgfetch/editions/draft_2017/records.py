@@ -21,10 +21,10 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 from bgfetch.errors import AbortError
-from bgfetch.fetch.request import InternalRequest, Request, RequestInfo
+from bgfetch.fetch.request import Request, RequestInfo
 from bgfetch.fetch.response import Response
 from bgfetch.infra import Promise
-from bgfetch.sw.cache import request_matches_cached_item
+from bgfetch.sw.cache import query_request, request_matches_cached_item
 from bgfetch.sw.environment import Environment
 
 from .concepts import BackgroundFetchRecord
@@ -71,20 +71,13 @@ class BackgroundFetchSettledFetch(BackgroundFetchFetch):
         return self._response
 
 
-def _query(request: RequestInfo, realm: Environment) -> InternalRequest:
-    """The request a match() looks for, as Cache's match makes it from a RequestInfo."""
-    if isinstance(request, Request):
-        return request.request  # (Cache: a Request's request, not a new Request's)
-    return Request(request, base_url=realm.api_base_url).request
-
-
 def _matching(
     records: list[BackgroundFetchRecord], request: RequestInfo, realm: Environment
 ) -> list[BackgroundFetchRecord]:
     """records filtered "according to the rules of cache.matchAll()" (no query options:
     the draft's match() takes none)."""
-    query = _query(request, realm)
-    if query.method != "GET":
+    query = query_request(request, realm.api_base_url, ignore_method=False)
+    if query is False:
         return []  # Cache: a non-GET query matches nothing (without ignoreMethod).
     return [
         record
