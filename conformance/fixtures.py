@@ -14,6 +14,10 @@ from __future__ import annotations
 from bgfetch.testing import OriginServer
 from bgfetch.testing.origin_server import Resource
 
+# wptserve's host names: the main origin's and the remote ("www1" subdomain) origin's.
+HOST = "web-platform.test"
+REMOTE_HOST = "www1.web-platform.test"
+
 FEATURE_NAME = "Background Fetch"
 FEATURE_NAME_PATH = "/background-fetch/resources/feature-name.txt"
 SLOW_PATH = "/common/slow.py"

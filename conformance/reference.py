@@ -28,6 +28,7 @@ from bgfetch.testing import OriginServer
 from bgfetch.useragent import UserAgent
 
 from . import fixtures, idl
+from .fixtures import HOST, REMOTE_HOST
 from .interface import (
     JSON,
     Attributes,
@@ -46,9 +47,6 @@ from .interface import (
     requests_to_json,
 )
 from .workers import Client, make_worker
-
-HOST = "web-platform.test"
-REMOTE_HOST = "www1.web-platform.test"
 
 
 def rejected(error: BaseException) -> Rejected:

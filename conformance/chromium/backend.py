@@ -28,6 +28,7 @@ from bgfetch.testing import OriginServer
 from conformance import fixtures
 from conformance.chromium import cdp
 from conformance.chromium.browser import Chromium, ChromiumNotAvailable, executable
+from conformance.fixtures import HOST, REMOTE_HOST
 from conformance.interface import (
     JSON,
     Attributes,
@@ -46,8 +47,6 @@ from conformance.interface import (
     requests_to_json,
 )
 
-HOST = "web-platform.test"
-REMOTE_HOST = "www1.web-platform.test"
 ORIGINS: dict[OriginName, str] = {
     "main": f"https://{HOST}",
     "remote": f"https://{REMOTE_HOST}",
