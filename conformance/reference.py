@@ -8,7 +8,6 @@ representation), with the behaviours of workers.py as its service workers.
 from __future__ import annotations
 
 import io
-import json
 import ssl
 import urllib.parse
 from collections.abc import AsyncIterator, Sequence
@@ -380,24 +379,14 @@ class ReferencePage:
 
     async def post_to_worker(self, message: JSON) -> None:
         assert self.registration is not None
-        active = self.registration.registration.active_worker
+        active = self.registration.active
         if active is None:
             raise Rejected("TypeError", "the registration has no active worker")
-        scope = active.run()
-        data = json.loads(json.dumps(message))
-        client = self.client
+        active.post_message(message)
 
-        def deliver() -> None:
-            client.post_to_source = self._post_from_worker
-            client.tasks = scope.tasks
-            client.on_message(data)
-
-        scope.event_loop.queue_task(deliver)
-
-    def _post_from_worker(self, message: JSON) -> None:
-        """source.postMessage(): a structured clone, delivered by a task of the window."""
-        data = json.loads(json.dumps(message))
-        self.window.event_loop.queue_task(lambda: self._deliver(data))
+    def _on_message(self, event: Any) -> None:
+        """navigator.serviceWorker's message listener (sw-helpers.js's page side)."""
+        self._deliver(event.data)
 
     def _deliver(self, data: JSON) -> None:
         if self._pending_calls:
@@ -537,6 +526,7 @@ async def _open(page: ReferencePage) -> None:
     wait until it is activated, then the 'ready' handshake."""
     setup, ua = page.setup, page.ua
     page.window = await ua.open_window(page.origin() + setup.page, csp=setup.csp)
+    page.window.navigator.service_worker.add_event_listener("message", page._on_message)
     worker = make_worker(
         setup.worker,
         setup.edition,

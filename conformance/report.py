@@ -127,7 +127,11 @@ def run(
     quick: bool = False,
     paths: Sequence[str] = (),
 ) -> list[Result]:
-    """Run the suite on *backends* x *editions*; pytest's own output goes to stderr."""
+    """Run the suite on *backends* x *editions*; pytest's own output goes to stderr.
+
+    Raises KeyboardInterrupt when the run was interrupted (Ctrl-C, or pytest stopped
+    early): the tests that did not finish have no outcome, so there is nothing to report.
+    """
     collector = Collector()
     args = [*(paths or [str(HERE)]), "-q", "-p", "no:cacheprovider", f"--rootdir={ROOT}"]
     args += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
@@ -136,7 +140,9 @@ def run(
     if quick:
         args.append("--quick")
     with contextlib.redirect_stdout(sys.stderr):
-        pytest.main(args, plugins=[collector])
+        status = pytest.main(args, plugins=[collector])
+    if status == pytest.ExitCode.INTERRUPTED:
+        raise KeyboardInterrupt
     return [r for r in collector.results if r.backend in backends and r.edition in editions]
 
 
@@ -419,7 +425,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def command(args: argparse.Namespace) -> int:
     backends = list(BACKENDS) if args.backend == "all" else [args.backend]
     editions = list(EDITIONS) if args.edition == "all" else [args.edition]
-    results = run(backends, editions, quick=args.quick)
+    try:
+        results = run(backends, editions, quick=args.quick)
+    except KeyboardInterrupt:
+        # Unfinished tests would count as failures: a partial report would mislead.
+        print("bgfetch conformance: interrupted; no report written", file=sys.stderr)
+        return 130
     if not results:
         print("bgfetch conformance: no test ran", file=sys.stderr)
         return 1

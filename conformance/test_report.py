@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+from pathlib import Path
+
+import pytest
+
+from conformance import report
 from conformance.report import Result, differences, markdown, quote_step, to_json, totals
 from conformance.suite import Declared
 
@@ -78,3 +84,25 @@ def test_skips_do_not_disagree_and_an_unrun_backend_is_said() -> None:
     assert totals(results) == {DECLARED.file: {("reference", "current"): (1, 1)}}
     text = markdown(results, ["reference", "chromium"])
     assert "chromium was not run: every test skipped (chromium is not installed)" in text
+
+
+def test_an_interrupted_run_writes_no_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C mid-run: the unfinished tests have no outcome, so no report is written
+    (counting them as failures would put false differences in DIFFERENCES.md)."""
+
+    def interrupted(args: list[str], plugins: list[object]) -> pytest.ExitCode:
+        collector = plugins[0]
+        assert isinstance(collector, report.Collector)
+        collector.results.append(result("reference", "pass"))
+        return pytest.ExitCode.INTERRUPTED
+
+    monkeypatch.setattr(pytest, "main", interrupted)
+    out = tmp_path / "DIFFERENCES.md"
+    args = argparse.Namespace(
+        backend="all", edition="all", quick=False, json=None, html=None, differences=str(out)
+    )
+    assert report.command(args) == 130
+    assert not out.exists()
+    assert "interrupted; no report written" in capsys.readouterr().err

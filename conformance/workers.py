@@ -3,7 +3,9 @@
 Each is the Python twin of a WPT worker script (README.md gives the messages exactly):
 the handlers a :class:`bgfetch.ServiceWorker` gets for the edition, and what they post
 to the page through a :class:`Client` (WPT's ``source.postMessage``: sw-helpers.js keeps
-the source of the 'ready' handshake's message and posts to it).
+the source of the 'ready' handshake's message and posts to it), as a worker does:
+``Client.post_message``, HTML's structured clone, a message event at the page's
+``navigator.service_worker``.
 """
 
 from __future__ import annotations
@@ -14,8 +16,7 @@ from typing import Any
 import trio
 
 from bgfetch.fetch.request import Request
-from bgfetch.infra import TaskOwner
-from bgfetch.sw.registration import ServiceWorker
+from bgfetch.sw.registration import ServiceWorker, running_global_scope
 
 from .fixtures import FEATURE_NAME_PATH
 from .interface import JSON, Edition
@@ -24,22 +25,31 @@ MISSING_PATH = "/background-fetch/resources/missing.txt"
 
 
 class Client:
-    """The page as the worker knows it once the 'ready' handshake ran (sw-helpers.js's
-    ``source``); set by the backend when it delivers the handshake's message."""
+    """The page as the worker knows it once the 'ready' handshake ran: sw-helpers.js's
+    ``source``, the ``message`` event's source (a bgfetch.sw Client), to which the
+    behaviours post with ``post_message`` as WPT's ``source.postMessage``."""
 
     def __init__(self) -> None:
-        self.post_to_source: Callable[[JSON], None] | None = None
-        self.tasks: TaskOwner | None = None  # the worker global's, for timers
+        self.source: Any = None
+        self.answer: Callable[[JSON], None] = self.ready
 
     def post(self, message: JSON) -> None:
         """``source.postMessage(message)``; a TypeError before the handshake, as
         ``null.postMessage`` is in sw-helpers.js."""
-        if self.post_to_source is None:
+        if self.source is None:
             raise TypeError("sendMessageToDocument before the 'ready' handshake: source is null")
-        self.post_to_source(message)
+        self.source.post_message(message)
 
-    def on_message(self, data: JSON) -> None:
-        """sw-helpers.js: any message from the page makes it the source; post 'ready'."""
+    def listen(self, worker: ServiceWorker) -> None:
+        """sw-helpers.js's message listener: any message from the page makes its sender
+        the source, and is answered (by default 'ready')."""
+
+        @worker.on("message")
+        def on_message(event: Any) -> None:
+            self.source = event.source
+            self.answer(event.data)
+
+    def ready(self, data: JSON) -> None:
         self.post("ready")
 
 
@@ -159,8 +169,9 @@ def sw_update_ui_js(worker: ServiceWorker, client: Client, edition: Edition) -> 
                 except Exception as error:
                     client.post({"type": event.type, "update": _name(error)})
 
-            assert client.tasks is not None
-            client.tasks.in_parallel(later)
+            realm = running_global_scope.get()  # setTimeout: a task of the worker's realm
+            assert realm is not None
+            realm.tasks.in_parallel(later)
             return
 
         async def update() -> None:
@@ -238,15 +249,14 @@ def client_base_url(event: Any) -> str:
 
 def sw_idl_js(worker: ServiceWorker, client: Client, interfaces: Callable[[], JSON]) -> None:
     """Answers the message 'interfaces' with the members of the worker's global."""
-    original = client.on_message
 
-    def on_message(data: JSON) -> None:
+    def answer(data: JSON) -> None:
         if data == "interfaces":
             client.post({"interfaces": interfaces()})
         else:
-            original(data)
+            client.ready(data)
 
-    client.on_message = on_message  # type: ignore[method-assign]
+    client.answer = answer
 
 
 def _name(error: BaseException) -> str:
@@ -260,6 +270,7 @@ def make_worker(
 ) -> ServiceWorker:
     """The ServiceWorker of behaviour *name* for *edition*."""
     worker = ServiceWorker(name)
+    client.listen(worker)
     if name == "sw.js":
         (sw_js if edition == "current" else sw_js_2017)(worker, client)
     elif name == "sw-cors.js":

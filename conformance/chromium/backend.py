@@ -333,7 +333,11 @@ class ChromiumBackend:
     @asynccontextmanager
     async def open_page(self, setup: PageSetup) -> AsyncIterator[ChromiumPage]:
         if self.chromium is None:
-            self.chromium = await trio.to_thread.run_sync(Chromium.start, (HOST, REMOTE_HOST))
+            # Launched from this (the main) thread, which lives as long as the run: the
+            # browser dies with it (browser.py); only the wait runs in a worker thread.
+            chromium = Chromium.launch((HOST, REMOTE_HOST))
+            await trio.to_thread.run_sync(chromium.wait_listening)
+            self.chromium = chromium
         if not self._warm:
             await self._warm_up(self.chromium)
             self._warm = True

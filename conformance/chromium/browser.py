@@ -8,7 +8,10 @@ by page and service-worker scope instead. Each test runs in its own trio run
 task: :meth:`Chromium.start` binds one loopback socket per test host name, issues
 a trustme certificate naming them all, writes the profile (its Preferences allow
 repeated background fetches), launches Chromium with those names mapped to those
-ports and everything else ``~NOTFOUND``, and waits until DevTools listens.
+ports and everything else ``~NOTFOUND``, and waits until DevTools listens (or, split,
+:meth:`Chromium.launch` then :meth:`Chromium.wait_listening`). The browser is killed
+by the kernel if the thread that launched it ends, so a killed test run leaves no
+Chromium behind: launch it from the thread that lives as long as the run.
 :meth:`Chromium.close` asks the browser to close, ends its process group, closes
 the sockets and removes the profile. A test reaches it with :meth:`Chromium.connect`
 (a DevTools connection) and :meth:`Chromium.serve` (its origins on the sockets).
@@ -17,6 +20,7 @@ the sockets and removes the profile. A test reaches it with :meth:`Chromium.conn
 from __future__ import annotations
 
 import base64
+import ctypes
 import hashlib
 import json
 import os
@@ -27,7 +31,7 @@ import ssl
 import subprocess
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from types import TracebackType
@@ -41,6 +45,7 @@ from conformance.chromium import cdp
 
 START_TIMEOUT = 30.0  # seconds until DevTools listens (about 0.5 s here)
 CLOSE_TIMEOUT = 10.0
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 FLAGS = (
     "--headless",
@@ -145,15 +150,31 @@ class Chromium:
     def start(cls, hosts: Iterable[str] = (), flags: Iterable[str] = ()) -> Chromium:
         """Launch Chromium resolving *hosts* (names like "web-platform.test") to loopback
         (no other name resolves but localhost), with more *flags* if given."""
+        chromium = cls.launch(hosts, flags)
+        chromium.wait_listening()
+        return chromium
+
+    @classmethod
+    def launch(cls, hosts: Iterable[str] = (), flags: Iterable[str] = ()) -> Chromium:
+        """Start Chromium as :meth:`start` does, without waiting until DevTools listens
+        (:meth:`wait_listening` does, and may run in another thread)."""
         chromium = cls(hosts, flags)
         try:
-            chromium._start()
+            chromium._launch()
         except BaseException:
             chromium.close()
             raise
         return chromium
 
-    def _start(self) -> None:
+    def wait_listening(self) -> None:
+        """Wait until DevTools listens; on failure, end the browser and raise."""
+        try:
+            self._wait_listening()
+        except BaseException:
+            self.close()
+            raise
+
+    def _launch(self) -> None:
         binary = executable()
         for host in self.hosts:
             listening = socket.create_server(("127.0.0.1", 0), backlog=128)
@@ -175,7 +196,11 @@ class Chromium:
                 stdout=subprocess.DEVNULL,
                 stderr=log,
                 start_new_session=True,  # its helpers in a group of their own, ended with it
+                preexec_fn=_die_with_parent(),
             )
+
+    def _wait_listening(self) -> None:
+        assert self.process is not None and self.profile is not None
         deadline = time.monotonic() + START_TIMEOUT
         while (url := devtools_url(self.profile)) is None:
             if self.process.poll() is not None:
@@ -279,6 +304,21 @@ class Chromium:
             await server.serve_stream(tls)
 
         await trio.serve_listeners(handler, [listener])
+
+
+def _die_with_parent() -> Callable[[], None]:
+    """A preexec_fn: the kernel KILLs the child when the launching thread ends (Linux's
+    PR_SET_PDEATHSIG), e.g. when pytest is killed; its helpers then see their browser
+    gone and exit. libc is loaded here, before the fork, not in the child."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    parent = os.getpid()
+
+    def in_child() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return in_child
 
 
 def _group_alive(group: int) -> bool:

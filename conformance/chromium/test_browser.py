@@ -7,8 +7,11 @@ from __future__ import annotations
 import base64
 import json
 import os
+import signal
 import ssl
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -219,3 +222,38 @@ def test_only_https_origins_of_the_mapped_names_are_served(
         ):
             with pytest.raises(ValueError, match="is not https on one of the mapped hosts"):
                 trio.run(serve, origin)
+
+
+def test_the_browser_dies_with_the_run_that_launched_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A test run killed outright (no close()) takes its Chromium with it."""
+    report_file = install_fake(tmp_path, monkeypatch, FAKE_CHROMIUM)
+    run = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time; from conformance.chromium import browser; "
+            "browser.Chromium.start(['web-platform.test']); print('up', flush=True); "
+            "time.sleep(600)",
+        ],
+        stdout=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    helper = None
+    try:
+        assert run.stdout is not None and run.stdout.readline() == b"up\n"
+        launched = json.loads(report_file.read_text())
+        helper = launched["helper"]
+        assert alive(launched["pid"])
+        run.kill()
+        run.wait()
+        deadline = time.monotonic() + 10
+        while alive(launched["pid"]) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not alive(launched["pid"]), "the browser outlived the run that launched it"
+    finally:
+        run.kill()
+        run.wait()
+        if helper is not None and alive(helper):
+            os.kill(helper, signal.SIGKILL)
