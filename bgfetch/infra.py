@@ -92,9 +92,12 @@ class Condition:
 
     def __init__(self) -> None:
         self._changed = trio.Event()
+        self._watchers: list[Callable[[], None]] = []
 
     def notify(self) -> None:
         """Say that state some waiter may read has changed."""
+        for watcher in list(self._watchers):
+            watcher()
         self._changed.set()
         self._changed = trio.Event()
 
@@ -148,24 +151,27 @@ async def abort_when(
 
     If *condition* already holds when this is called, the steps are aborted at once:
     they run up to their first checkpoint and are cancelled there, and this returns
-    True (even if they return before reaching a checkpoint)."""
-    aborted = False
-    async with trio.open_nursery() as nursery:
+    True (even if they return before reaching a checkpoint).  Otherwise *condition* is
+    re-checked at each notification while the steps run, and the steps count as aborted
+    only if they were cancelled: steps that return before their next checkpoint ran to
+    the end.  (The steps run in the calling task, with no task of their own: a record's
+    fetch is one of these, so this is on every record's path.)"""
+    with trio.CancelScope() as scope:
 
-        async def run() -> None:
+        def check() -> None:
+            if condition():
+                scope.cancel()
+
+        aborted_at_once = condition()
+        if aborted_at_once:
+            scope.cancel()
+        changed._watchers.append(check)
+        try:
             await steps()
-            nursery.cancel_scope.cancel()  # done: stop watching the condition
-
-        async def watch() -> None:
-            nonlocal aborted
-            if not condition():  # (if it holds already, abort without yielding first)
-                await changed.wait_for(condition)
-            aborted = True
-            nursery.cancel_scope.cancel()
-
-        nursery.start_soon(run)
-        nursery.start_soon(watch)
-    return aborted
+        finally:
+            changed._watchers.remove(check)
+    await trio.lowlevel.checkpoint()  # a checkpoint even if the steps were not
+    return aborted_at_once or scope.cancelled_caught
 
 
 @attrs.define(eq=False)

@@ -125,7 +125,7 @@ def prepare(options: FetchOptions) -> Prepared:
         except ValueError as error:
             raise UsageError(f"--worker {options.worker}: {error}") from None
     else:
-        saving = SavingWorker(edition, out)
+        saving = SavingWorker(edition, out, sha256=bool(options.json))
         worker = saving.worker
     return Prepared(edition, urls, first.serialize() + "/", out, worker, saving)
 

@@ -17,7 +17,6 @@ from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
 import attrs
-import trio
 
 FALLBACK_NAME = "index"
 MAX_NAME_BYTES = 200  # well under every common file system's 255
@@ -86,23 +85,30 @@ def create_unique(directory: Path, name: str) -> tuple[Path, BinaryIO]:
 class SavedFile:
     path: Path
     size: int
-    sha256: str
+    sha256: str | None  # None: not asked for
 
 
-async def save_stream(chunks: AsyncIterable[bytes], directory: Path, url: str) -> SavedFile:
+async def save_stream(
+    chunks: AsyncIterable[bytes], directory: Path, url: str, *, sha256: bool = False
+) -> SavedFile:
     """Write *chunks* (a Response: ``async for chunk in response``) to a new file in
-    *directory* named after *url*, one chunk at a time; remove the file if reading or
-    writing fails, or is cancelled."""
-    path, raw = create_unique(directory, file_name_for(url))
-    digest = hashlib.sha256()
+    *directory* named after *url*, one chunk at a time, hashing them if *sha256*; remove
+    the file if reading or writing fails, or is cancelled.
+
+    Each chunk (up to 1 MiB) is written where it arrives, in the trio thread, as the
+    store writes its body files: a write to the page cache takes far less time than a
+    hop to a worker thread and back would add per chunk."""
+    path, file = create_unique(directory, file_name_for(url))
+    digest = hashlib.sha256() if sha256 else None
     size = 0
     try:
-        async with trio.wrap_file(raw) as file:
+        with file:
             async for chunk in chunks:
-                digest.update(chunk)
+                if digest is not None:
+                    digest.update(chunk)
                 size += len(chunk)
-                await file.write(chunk)
+                file.write(chunk)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return SavedFile(path, size, digest.hexdigest())
+    return SavedFile(path, size, None if digest is None else digest.hexdigest())

@@ -57,8 +57,9 @@ class SavingWorker:
     """The built-in worker: ``worker`` saves every ok response to *out*; ``saved``, by
     background fetch (the concept), lists what it did with each record, in order."""
 
-    def __init__(self, edition: ModuleType, out: Path) -> None:
+    def __init__(self, edition: ModuleType, out: Path, *, sha256: bool = False) -> None:
         self.out = out
+        self.sha256 = sha256  # hash each saved body (for --json)
         self.worker = ServiceWorker("bgfetch-fetch")
         self.saved: dict[Any, list[SavedRecord]] = {}
         if is_draft(edition):
@@ -98,7 +99,7 @@ class SavingWorker:
         if not response.ok:
             return SavedRecord(url, status, error=f"not saved: status {status}")
         try:
-            file = await save_stream(response, self.out, url)
+            file = await save_stream(response, self.out, url, sha256=self.sha256)
         except Exception as error:  # the body errored, or the disk refused
             return SavedRecord(url, status, error=f"{type(error).__name__}: {error}")
         return SavedRecord(url, status, file.path, file.size, file.sha256)
