@@ -5,6 +5,7 @@ A :class:`URL` is an immutable parsed URL; its serialization is ada's ``href``.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 import ada_url
@@ -108,6 +109,11 @@ def parse_url(input: str, base: str | URL | None = None) -> URL:
     )
 
 
+LOOPBACK_V4 = ipaddress.IPv4Network("127.0.0.0/8")
+LOOPBACK_V6 = ipaddress.IPv6Address("::1")
+
+
+@functools.lru_cache(maxsize=1024)  # asked for each request's URL; hosts repeat
 def is_loopback_ip(host: str) -> bool:
     """True for a host in 127.0.0.0/8 or ::1/128 (IPv6 hosts keep their brackets)."""
     try:
@@ -115,8 +121,8 @@ def is_loopback_ip(host: str) -> bool:
     except ValueError:
         return False
     if isinstance(address, ipaddress.IPv4Address):
-        return address in ipaddress.ip_network("127.0.0.0/8")
-    return address == ipaddress.IPv6Address("::1")
+        return address in LOOPBACK_V4
+    return address == LOOPBACK_V6
 
 
 def is_localhost_name(host: str) -> bool:
