@@ -11,6 +11,7 @@ import signal
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -111,12 +112,14 @@ def test_a_browser_that_exits_at_start_is_not_available_saying_why(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     install_fake(tmp_path, monkeypatch, FAILING_CHROMIUM)
-    before = set(Path(os.environ.get("TMPDIR", "/tmp")).glob("bgfetch-chromium-*"))
+    temporary = tmp_path / "tmp"  # this test's own: other runs' profiles come and go in /tmp
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     with pytest.raises(
         browser.ChromiumNotAvailable, match=r"exited at start \(3\).*No usable sandbox"
     ):
         browser.Chromium.start(["web-platform.test"])
-    assert set(Path(os.environ.get("TMPDIR", "/tmp")).glob("bgfetch-chromium-*")) == before
+    assert list(temporary.iterdir()) == []  # the profile was removed
 
 
 def test_without_chromium_the_backend_is_skipped_saying_how_to_get_it(
