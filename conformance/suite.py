@@ -144,9 +144,19 @@ def success_event(edition: Edition) -> str:
     return "backgroundfetchsuccess" if edition == "current" else "backgroundfetched"
 
 
-async def message(page: Page, timeout: float = 30) -> Any:
-    """WPT's getMessageFromServiceWorker(), as a dict (the worker's messages are objects)."""
-    return await page.next_message(timeout=timeout)
+async def message(page: Page, timeout: float = 30, *, asked_for: str | None = None) -> Any:
+    """WPT's getMessageFromServiceWorker(), as a dict (the worker's messages are objects).
+
+    With *asked_for* (a path of the page's server), a timeout says how often the user
+    agent asked for it meanwhile, and with which Range: what it was doing instead."""
+    try:
+        return await page.next_message(timeout=timeout)
+    except TimeoutError as error:
+        if asked_for is None:
+            raise
+        asked = page.server().requests_for(asked_for)
+        last = f", the last with Range {asked[-1].header('range')}" if asked else ""
+        raise TimeoutError(f"{error}; {asked_for} was asked for {len(asked)} times{last}") from None
 
 
 async def rejection(call: Any) -> str:

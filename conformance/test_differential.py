@@ -87,7 +87,7 @@ async def test_cut_body(open_page: OpenPage, resource: tuple[dict[str, object], 
     async with open_page() as page:
         page.server().add("/big.txt", BODY, cut_after=CUT, cuts=cuts, **settings)  # type: ignore[arg-type]
         await page.fetch("id0", "/big.txt")
-        data = await message(page, timeout=200)
+        data = await message(page, timeout=200, asked_for="/big.txt")
         asked = page.server().requests_for("/big.txt")
     [result] = data["results"]
     if cuts > 1 and settings.get("ranges") is False:  # no way to make progress
@@ -127,7 +127,7 @@ async def test_resume_with_a_different_etag(open_page: OpenPage) -> None:
 
         page.server().add("/big.txt", BODY, cut_after=CUT, etag='"v1"', on_cut=change)
         await page.fetch("id0", "/big.txt")
-        data = await message(page, timeout=200)
+        data = await message(page, timeout=200, asked_for="/big.txt")
     assert data["type"] == "backgroundfetchsuccess"
     assert data["results"][0]["text"] == NEW_BODY, "old and new versions spliced"
 
@@ -182,7 +182,7 @@ async def test_server_error(open_page: OpenPage) -> None:
     async with open_page() as page:
         page.server().add("/error.txt", "the server broke", status=500)
         await page.fetch("id0", "/error.txt")
-        data = await message(page, timeout=200)
+        data = await message(page, timeout=200, asked_for="/error.txt")
         asked = page.server().requests_for("/error.txt")
     assert data["type"] == "backgroundfetchfail"
     assert data["eventRegistration"]["failureReason"] == "bad-status"

@@ -18,8 +18,11 @@ HISTORICAL_NOTE = (
     "the http: record fails: responseReady rejects with a TypeError (SPEC-NOTES.md SN-fetch-2)"
 )
 HISTORICAL_CAUSE = (
-    "Chromium fails a non-loopback http: record at once without a request, and rejects its "
-    "responseReady with UnknownError where the spec says TypeError (chromium-observed.md)"
+    "Chromium fails a non-loopback http: record at once without a request "
+    "(chromium-observed.md); what match() then gives varies from run to run with how soon it "
+    "runs after the failure: a record whose responseReady rejects with UnknownError (not "
+    "TypeError) or never settles, no record, or an InvalidStateError (records no longer "
+    "available)"
 )
 
 

@@ -250,7 +250,7 @@ class ChromiumPage:
         if "rejected" in result:
             rejected = result["rejected"]
             if rejected.get("name") == TIMEOUT:
-                raise trio.TooSlowError(rejected.get("message", ""))
+                raise TimeoutError(rejected.get("message", ""))  # the interface's timeout
             raise Rejected.from_json(rejected)
         return result.get("value")
 
