@@ -201,8 +201,26 @@ class ChromiumPage:
         return [Progress.from_json(event) for event in seen]
 
     async def next_message(self, *, timeout: float = 60) -> JSON:
-        message: JSON = await self._call(f"__bgfetch.nextMessage({js(timeout)})", timeout)
+        try:
+            message: JSON = await self._call(f"__bgfetch.nextMessage({js(timeout)})", timeout)
+        except TimeoutError as error:
+            raise TimeoutError(f"{error}; {self._log_summary()}") from None
         return message
+
+    def _log_summary(self) -> str:
+        """What Chromium's DevTools log says last: whether the completion event was
+        dispatched when the worker sent nothing (the answer to "what is it doing?")."""
+        events = self.devtools_events()
+        if not events:
+            return "DevTools logged nothing for the origin"
+        last = events[-1]
+        details = ", ".join(f"{m.key}: {m.value}" for m in last.event_metadata)
+        completed = sum(e.event_name == "Background Fetch completed" for e in events)
+        return (
+            f"DevTools' last event: {last.event_name}"
+            + (f" ({details})" if details else "")
+            + f"; completion events logged: {completed}"
+        )
 
     async def post_to_worker(self, message: JSON) -> None:
         await self._call(f"__bgfetch.postToWorker({json.dumps(message)})")
