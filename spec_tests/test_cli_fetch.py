@@ -652,3 +652,46 @@ def test_a_broken_pipe_ends_quietly(
     process.stdout.close()  # as `| head -1` does
     assert process.wait(timeout=10) == 141
     assert process.stderr.read() == ""
+
+
+@EDITIONS
+@pytest.mark.parametrize("can_link", [True, False], ids=["linked", "copied"])
+async def test_a_stored_body_is_saved_without_streaming_it_again(
+    tmp_path: Path, edition: str, can_link: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a store, a complete body is already a file: --out gets a second name for it
+    (a hard link), or a copy where linking fails; either way it outlives the store's
+    own clean-up (the store forgets the body, a restarted store removes files it no
+    longer knows)."""
+    linked: list[tuple[Path, Path]] = []
+    real_link = os.link
+
+    def link(source: Any, target: Any) -> None:
+        if not can_link:
+            raise OSError(18, "Invalid cross-device link")  # EXDEV
+        linked.append((Path(source), Path(target)))
+        real_link(source, target)
+
+    monkeypatch.setattr(os, "link", link)
+    server = OriginServer()
+    server.add("/ep.mp3", BODY)
+    server.add("/notes.txt", TEXT)
+    store, out = tmp_path / "store", tmp_path / "out"
+    status, _, stderr, result = await run(
+        server, ["/ep.mp3", "/notes.txt"], out, store=store, edition=edition
+    )
+    assert status == 0, stderr
+    assert [(r["size"], r["sha256"]) for r in result["records"]] == [
+        (len(BODY), sha256(BODY)),
+        (len(TEXT), sha256(TEXT)),
+    ]
+    if can_link:
+        assert [t.name for _, t in linked] == ["ep.mp3", "notes.txt"]
+        assert {s.parent.resolve() for s, _ in linked} == {(store / "bodies").resolve()}
+    else:
+        assert linked == []
+    server.add("/other.txt", TEXT)  # a second run reopens the store, which cleans up
+    status, _, stderr, _ = await run(server, ["/other.txt"], out, store=store, edition=edition)
+    assert status == 0, stderr
+    assert (out / "ep.mp3").read_bytes() == BODY
+    assert (out / "notes.txt").read_bytes() == TEXT

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import AsyncIterable
+import shutil
+from collections.abc import AsyncIterable, Callable
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
@@ -61,9 +62,9 @@ def numbered(name: str, number: int) -> str:
     return f"{stem} ({number}){suffix}"
 
 
-def create_unique(directory: Path, name: str) -> tuple[Path, BinaryIO]:
-    """Create a new file in *directory* named *name*, or the first free numbered
-    alternative; return its path and the file, open for writing."""
+def unique_path(directory: Path, name: str, create: Callable[[Path], None]) -> Path:
+    """Make a new file in *directory* with *create* (which raises FileExistsError where
+    a file is), named *name* or the first free numbered alternative; its path."""
     directory = directory.resolve()
     name = sanitise(name)
     number = 0
@@ -72,13 +73,24 @@ def create_unique(directory: Path, name: str) -> tuple[Path, BinaryIO]:
         if path.parent != directory:  # cannot happen after sanitise(); never write elsewhere
             raise ValueError(f"refusing to write {path}: it is not in {directory}")
         try:
-            fd = os.open(
-                path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666
-            )
+            create(path)
         except FileExistsError:
             number += 1
             continue
-        return path, os.fdopen(fd, "wb")
+        return path
+
+
+def create_unique(directory: Path, name: str) -> tuple[Path, BinaryIO]:
+    """Create a new file in *directory* named *name*, or the first free numbered
+    alternative; return its path and the file, open for writing."""
+    opened: list[int] = []
+
+    def create(path: Path) -> None:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        opened.append(os.open(path, flags, 0o666))
+
+    path = unique_path(directory, name, create)
+    return path, os.fdopen(opened[0], "wb")
 
 
 @attrs.frozen
@@ -86,6 +98,30 @@ class SavedFile:
     path: Path
     size: int
     sha256: str | None  # None: not asked for
+
+
+def save_file(source: Path, directory: Path, url: str, *, sha256: bool = False) -> SavedFile:
+    """Save the complete body file *source* (a stored user agent's, whose bytes will not
+    change any more) as a new file in *directory* named after *url*: a second name for
+    it (a hard link), so its bytes are neither read nor written again; a copy where the
+    file system cannot link (another device, no hard links).  The store then forgets its
+    own name for the file, which leaves the saved one."""
+    name = file_name_for(url)
+    try:
+        path = unique_path(directory, name, lambda path: os.link(source, path))
+    except OSError:  # cannot link there: copy
+        path, file = create_unique(directory, name)
+        try:
+            with file, open(source, "rb") as body:
+                shutil.copyfileobj(body, file, 1024 * 1024)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+    digest = None
+    if sha256:
+        with open(path, "rb") as saved:
+            digest = hashlib.file_digest(saved, "sha256").hexdigest()
+    return SavedFile(path, path.stat().st_size, digest)
 
 
 async def save_stream(

@@ -23,9 +23,10 @@ from typing import Any
 import attrs
 import trio
 
+from bgfetch.store.base import StoredBytes
 from bgfetch.sw.registration import ServiceWorker
 
-from .files import save_stream
+from .files import save_file, save_stream
 from .output import UsageError
 
 CLICK = "backgroundfetchclick"
@@ -72,34 +73,57 @@ class SavingWorker:
     async def _on_records(self, event: Any) -> None:
         """Current edition: the records, read from storage."""
         registration = event.registration
+        concepts = event.background_fetch.records  # match_all() gives them in this order
         saved: list[SavedRecord] = []
-        for record in await registration.match_all():
+        for index, record in enumerate(await registration.match_all()):
             url = str(record.request.url)
             try:
                 response = await record.response_ready
             except Exception as error:  # the record's fetch failed: no response
                 saved.append(SavedRecord(url, error=f"{type(error).__name__}: {error}"))
                 continue
-            saved.append(await self._save(url, response))
+            concept = concepts[index] if index < len(concepts) else None
+            whole = (
+                concept.response_data.bytes
+                if concept is not None
+                and concept.request.url.href == url
+                and concept.response_data.result == "success"
+                else None
+            )
+            saved.append(await self._save(url, response, whole))
         self.saved[event.background_fetch] = saved
 
     async def _on_settled_fetches(self, event: Any) -> None:
         """2017-10-12: the settled fetches; a fetch without a response has None."""
+        concepts = event.background_fetch.records  # values() gives them in this order
         saved: list[SavedRecord] = []
-        for settled in await event.fetches.values():
+        for index, settled in enumerate(await event.fetches.values()):
             url = str(settled.request.url)
             if settled.response is None:
                 saved.append(SavedRecord(url, error="no response"))
                 continue
-            saved.append(await self._save(url, settled.response))
+            concept = concepts[index] if index < len(concepts) else None
+            whole = (
+                concept.response_body
+                if concept is not None
+                and concept.request.url.href == url
+                and concept.outcome == "success"
+                else None
+            )
+            saved.append(await self._save(url, settled.response, whole))
         self.saved[event.background_fetch] = saved
 
-    async def _save(self, url: str, response: Any) -> SavedRecord:
+    async def _save(self, url: str, response: Any, whole: StoredBytes | None) -> SavedRecord:
+        """Save *response*'s body: from *whole*, its stored bytes once its fetch succeeded
+        (they no longer change), when they are a file; else read from the response."""
         status = int(response.status)
         if not response.ok:
             return SavedRecord(url, status, error=f"not saved: status {status}")
         try:
-            file = await save_stream(response, self.out, url, sha256=self.sha256)
+            if whole is not None and whole.file is not None:
+                file = save_file(whole.file, self.out, url, sha256=self.sha256)
+            else:
+                file = await save_stream(response, self.out, url, sha256=self.sha256)
         except Exception as error:  # the body errored, or the disk refused
             return SavedRecord(url, status, error=f"{type(error).__name__}: {error}")
         return SavedRecord(url, status, file.path, file.size, file.sha256)

@@ -9,6 +9,7 @@ same two protocols.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Protocol
 
 from bgfetch.url import Origin
@@ -41,6 +42,12 @@ class StoredBytes(Protocol):
         ...
 
     def __len__(self) -> int: ...
+
+    @property
+    def file(self) -> Path | None:
+        """The file holding exactly these bytes (a stored user agent's body file), or
+        None (in memory)."""
+        ...
 
     def append(self, data: bytes) -> None:
         """Append *data*; raise :class:`StorageFull` (storing nothing) past the quota."""

@@ -77,6 +77,10 @@ class MemoryBytes:
     def __len__(self) -> int:
         return self._length
 
+    @property
+    def file(self) -> None:
+        return None  # in memory
+
     def append(self, data: bytes | bytearray | memoryview) -> None:
         if self._released:
             raise ValueError("cannot append to stored bytes whose space was released")

@@ -316,6 +316,10 @@ class FileBytes:
     def __len__(self) -> int:
         return self._length
 
+    @property
+    def file(self) -> Path:
+        return self._path
+
     def append(self, data: bytes) -> None:
         if self._released:
             raise ValueError("cannot append to stored bytes whose space was released")
