@@ -35,7 +35,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from server import Nginx, ensure_installed, make_files  # noqa: E402
+from server import CLIENT_CPUS, SERVER_CPUS, Nginx, ensure_installed, make_files, pin  # noqa: E402
 
 PYTHON = sys.executable
 CLIENTS = HERE / "clients"
@@ -72,7 +72,11 @@ def run_child(competitor: Competitor) -> dict[str, Any]:
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         process = subprocess.Popen(
-            competitor.argv, stdout=subprocess.PIPE, stderr=err, env=CHILD_ENV
+            competitor.argv,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            env=CHILD_ENV,
+            preexec_fn=pin(CLIENT_CPUS),
         )
         assert process.stdout is not None
         out = process.stdout.read()
@@ -379,7 +383,8 @@ def write_report(all_cases: list[Case], options: argparse.Namespace, profiled: s
         "# bgfetch bench",
         "",
         f"`make bench` at {commit or 'an unknown commit'}, {when}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, nginx on loopback"
+        f"Python {platform.python_version()}, nginx on loopback on CPU "
+        f"{','.join(map(str, SERVER_CPUS))}, every client on CPU {','.join(map(str, CLIENT_CPUS))}"
         f"{' (--quick: 64 MiB, 200 small files, up to 100 fetches)' if options.quick else ''}. "
         f"Medians of {options.rounds} interleaved rounds after a warm-up; ratios are "
         "bgfetch's time over the competitor's, pair by pair within a round (below 1: bgfetch "
