@@ -22,6 +22,11 @@ NO_VALIDATOR = (
     "Chromium's download layer resumes only with a validator: without one it starts over from "
     "byte 0, with no Range (chromium-observed.md)"
 )
+UNREAD = (
+    "then it dispatches the completion event (its DevTools log says so), but the worker never "
+    "posts its message: reading the record (responseReady, then text()) does not finish "
+    "within the test's 200 s"
+)
 TOTAL_EXCEEDED = (
     "Chromium exposes the record that exceeded downloadTotal as an empty 200 and does not "
     "count its bytes (chromium-observed.md)"
@@ -63,7 +68,8 @@ CUT_CASES = [
         ({}, 1000),
         "A body cut every time, with Accept-Ranges and no validator, completes a range at a time",
         spec=(f"{PROCESS_RESPONSE} 2", f"{PROCESS_RESPONSE} 7.1.2"),
-        cause=NO_VALIDATOR,
+        cause="Chromium's download layer resumes only with a validator, so it fetches the "
+        f"body from byte 0 again, about 30 times in 100 s (chromium-observed.md); {UNREAD}",
         slow_in_chromium=True,
     ),
     cut_case(
@@ -73,7 +79,8 @@ CUT_CASES = [
         slow_in_chromium=True,
         disagreement="browser bug",
         cause="Chromium retries a body cut without a validator in bursts, 20 s apart (about 30 "
-        "attempts in 100 s), then reports success with an empty body (chromium-observed.md)",
+        "attempts in 100 s), then reports success with an empty body (chromium-observed.md); "
+        f"here {UNREAD}",
         note="the spec retries while the resource is temporarily unavailable without a "
         "limit; bgfetch gives up after a budget of attempts (SPEC-NOTES.md SN-current-11). "
         "What the spec excludes is a success whose body is not the resource's",
@@ -175,8 +182,8 @@ async def test_cut_post(open_page: OpenPage) -> None:
     "A 500 fails with bad-status, exposes its body, and is fetched once",
     spec=(f"{PROCESS_RESPONSE} 7.2", "#create-record-objects 2.9.2"),
     slow_in_chromium=True,
-    cause="Chromium fetches a 5xx 5 times, 20 s apart, and drops a bad-status body"
-    " (chromium-observed.md)",
+    cause="Chromium fetches a 5xx 5 times, 20 s apart, and drops a bad-status body "
+    f"(chromium-observed.md); {UNREAD}",
 )
 async def test_server_error(open_page: OpenPage) -> None:
     async with open_page() as page:
