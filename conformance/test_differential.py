@@ -23,7 +23,7 @@ NO_VALIDATOR = (
     "byte 0, with no Range (chromium-observed.md)"
 )
 UNREAD = (
-    "then it dispatches the completion event (its DevTools log says so), but the worker never "
+    "the completion event is dispatched (its DevTools log says so), but the worker never "
     "posts its message: reading the record (responseReady, then text()) does not finish "
     "within the test's 200 s"
 )
@@ -69,7 +69,7 @@ CUT_CASES = [
         "A body cut every time, with Accept-Ranges and no validator, completes a range at a time",
         spec=(f"{PROCESS_RESPONSE} 2", f"{PROCESS_RESPONSE} 7.1.2"),
         cause="Chromium's download layer resumes only with a validator, so it fetches the "
-        f"body from byte 0 again, about 30 times in 100 s (chromium-observed.md); {UNREAD}",
+        f"body from byte 0 again, about 30 times in 100 s (chromium-observed.md); then {UNREAD}",
         slow_in_chromium=True,
     ),
     cut_case(
@@ -183,7 +183,7 @@ async def test_cut_post(open_page: OpenPage) -> None:
     spec=(f"{PROCESS_RESPONSE} 7.2", "#create-record-objects 2.9.2"),
     slow_in_chromium=True,
     cause="Chromium fetches a 5xx 5 times, 20 s apart, and drops a bad-status body "
-    f"(chromium-observed.md); {UNREAD}",
+    f"(chromium-observed.md); then {UNREAD}",
 )
 async def test_server_error(open_page: OpenPage) -> None:
     async with open_page() as page:
