@@ -82,14 +82,7 @@ class SavingWorker:
             except Exception as error:  # the record's fetch failed: no response
                 saved.append(SavedRecord(url, error=f"{type(error).__name__}: {error}"))
                 continue
-            concept = concepts[index] if index < len(concepts) else None
-            whole = (
-                concept.response_data.bytes
-                if concept is not None
-                and concept.request.url.href == url
-                and concept.response_data.result == "success"
-                else None
-            )
+            whole = _succeeded_bytes(concepts, index, url, draft=False)
             saved.append(await self._save(url, response, whole))
         self.saved[event.background_fetch] = saved
 
@@ -102,14 +95,7 @@ class SavingWorker:
             if settled.response is None:
                 saved.append(SavedRecord(url, error="no response"))
                 continue
-            concept = concepts[index] if index < len(concepts) else None
-            whole = (
-                concept.response_body
-                if concept is not None
-                and concept.request.url.href == url
-                and concept.outcome == "success"
-                else None
-            )
+            whole = _succeeded_bytes(concepts, index, url, draft=True)
             saved.append(await self._save(url, settled.response, whole))
         self.saved[event.background_fetch] = saved
 
@@ -127,6 +113,21 @@ class SavingWorker:
         except Exception as error:  # the body errored, or the disk refused
             return SavedRecord(url, status, error=f"{type(error).__name__}: {error}")
         return SavedRecord(url, status, file.path, file.size, file.sha256)
+
+
+def _succeeded_bytes(
+    records: list[Any], index: int, url: str, *, draft: bool
+) -> StoredBytes | None:
+    """The stored bytes of the background fetch's record number *index* (the concept
+    behind the record object for *url*) if its fetch succeeded: complete, and never
+    appended to again.  None otherwise."""
+    record = records[index] if index < len(records) else None
+    if record is None or record.request.url.href != url:
+        return None
+    if draft:  # 2017-10-12: the record keeps its body and outcome
+        return record.response_body if record.outcome == "success" else None
+    data = record.response_data
+    return data.bytes if data.result == "success" else None
 
 
 def load_worker(spec: str) -> ServiceWorker:
