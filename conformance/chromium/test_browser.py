@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import signal
 import ssl
 import subprocess
@@ -244,10 +245,14 @@ def test_the_browser_dies_with_the_run_that_launched_it(
         cwd=Path(__file__).resolve().parents[2],
     )
     helper = None
+    profile = None
     try:
         assert run.stdout is not None and run.stdout.readline() == b"up\n"
         launched = json.loads(report_file.read_text())
         helper = launched["helper"]
+        profile = next(
+            Path(a.split("=", 1)[1]) for a in launched["argv"] if a.startswith("--user-data-dir=")
+        )
         assert alive(launched["pid"])
         run.kill()
         run.wait()
@@ -260,3 +265,5 @@ def test_the_browser_dies_with_the_run_that_launched_it(
         run.wait()
         if helper is not None and alive(helper):
             os.kill(helper, signal.SIGKILL)
+        if profile is not None:  # the killed run could not remove it (README: it stays)
+            shutil.rmtree(profile, ignore_errors=True)
